@@ -258,6 +258,8 @@ def _items(raw: bytes) -> list[tuple[bytes, Any]] | Rejection:
             return [(line.encode("utf-8"), None) for line in stripped.splitlines() if line.strip()]
         return Rejection("invalid_json", "record is not JSON", raw)
     if isinstance(value, list):
+        if not value:
+            return Rejection("empty_record", "record is an empty array", raw)
         return [(json.dumps(item, ensure_ascii=False).encode("utf-8"), item) for item in value]
     return [(raw, value)]
 
