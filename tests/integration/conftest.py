@@ -32,7 +32,7 @@ def launcher() -> Any:
 
 @pytest.fixture(scope="session")
 def kafka_bootstrap(launcher: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    service = launcher.ensure_kafka(run_dir=tmp_path_factory.mktemp("kafka"))
+    service = launcher.ensure_kafka(run_dir=tmp_path_factory.mktemp("kafka"), die_with_parent=True)
     yield service.address
     if service.started_here:
         service.stop()
@@ -40,7 +40,7 @@ def kafka_bootstrap(launcher: Any, tmp_path_factory: pytest.TempPathFactory) -> 
 
 @pytest.fixture(scope="session")
 def redis_url(launcher: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    service = launcher.ensure_redis(run_dir=tmp_path_factory.mktemp("redis"))
+    service = launcher.ensure_redis(run_dir=tmp_path_factory.mktemp("redis"), die_with_parent=True)
     yield service.address
     if service.started_here:
         service.stop()
