@@ -1,0 +1,118 @@
+"""The alert stage's Faust agent: signals → lifecycle (Redis) → channels; dead letters → alerts-dlq.
+
+Thin on purpose: the dispatcher holds the policy and delivery; this module only wires it to the
+`signals` topic, a wall-clock timer (group_interval, repeats, outbox retries) and the audit and
+dead-letter topics. `signals` is keyed by brand, so one worker owns a brand's alerts at a time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import time
+from typing import Any
+
+import faust
+import httpx
+
+from alerts.channels.registry import build_channels
+from alerts.dispatcher import AlertDispatcher, DeadLetter
+from alerts.store import AlertStore
+from streams import topics
+from streams.signal import Signal
+
+log = logging.getLogger("bohran.alerts")
+
+
+def _dumps(value: dict[str, Any]) -> bytes:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+class AlertRuntime:
+    """Creates the dispatcher inside the worker's event loop (Redis and HTTP clients are loop-bound)."""
+
+    def __init__(self, config: Any, redis_url: str | None, namespace: str, dlq_topic: faust.TopicT) -> None:
+        self.config = config
+        self.redis_url = redis_url
+        self.namespace = namespace
+        self.dlq_topic = dlq_topic
+        self.dispatcher: AlertDispatcher | None = None
+        self.http: httpx.AsyncClient | None = None
+        self._lock = asyncio.Lock()
+
+    async def get(self) -> AlertDispatcher:
+        async with self._lock:
+            if self.dispatcher is None:
+                if self.redis_url:
+                    store = AlertStore.from_url(self.redis_url, namespace=self.namespace)
+                else:
+                    log.warning("no REDIS_URL: alert state is kept in memory only (not shared, lost on restart)")
+                    store = AlertStore(None, namespace=self.namespace)
+                self.http = httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=5.0))
+                channels = build_channels(self.config.alerting.channels, http=self.http)
+                self.dispatcher = AlertDispatcher(self.config, store, channels, dead_letter_sink=self._dead_letter)
+                await self.dispatcher.restore()
+            return self.dispatcher
+
+    async def _dead_letter(self, letter: DeadLetter) -> None:
+        log.error("notification %s to %s dead-lettered: %s", letter.notification.key, letter.channel, letter.error)
+        await self.dlq_topic.send(value=letter.to_bytes())
+
+    def apply_config(self, config: Any) -> None:
+        """Hot reload: routes, timings and channels apply to the next decision."""
+        self.config = config
+        if self.dispatcher is not None:
+            self.dispatcher.update_config(config, build_channels(config.alerting.channels, http=self.http))
+
+    async def close(self) -> None:
+        if self.dispatcher is not None:
+            await self.dispatcher.aclose()
+        if self.http is not None:
+            await self.http.aclose()
+
+
+def install_alert_agent(app: faust.App, settings: Any, config: Any) -> AlertRuntime:
+    layout: topics.TopicLayout = settings.layout
+
+    def topic(name: str) -> faust.TopicT:
+        return app.topic(layout.name(name), partitions=layout.partitions_for(name), value_serializer="raw",
+                         key_serializer="raw")
+
+    signals_topic = topic(topics.SIGNALS)
+    audit_topic = topic(topics.ALERTS)
+    dlq_topic = topic(topics.ALERTS_DLQ)
+    namespace = os.environ.get("BOHRAN_REDIS_PREFIX", "") + "bohran"
+    runtime = AlertRuntime(config, settings.redis_url, namespace, dlq_topic)
+
+    @app.agent(signals_topic, name="alert")
+    async def alert(stream: faust.StreamT) -> None:
+        async for value in stream:
+            try:
+                signal = Signal.from_dict(json.loads(value))
+            except (ValueError, KeyError, TypeError) as exc:
+                log.warning("dropping undecodable signal: %s", exc)
+                continue
+            dispatcher = await runtime.get()
+            outcomes = await dispatcher.on_signal(signal)
+            for outcome in outcomes:
+                await audit_topic.send(
+                    key=signal.brand.encode(),
+                    value=_dumps({
+                        "at": time.time(), "fingerprint": signal.fingerprint, "status": signal.status,
+                        "severity": signal.severity, "channel": outcome.channel, "ok": outcome.ok,
+                        "attempts": outcome.attempts, "error": outcome.error, "elapsed": outcome.elapsed,
+                    }),
+                )
+
+    @app.timer(interval=1.0)
+    async def alert_tick() -> None:
+        dispatcher = await runtime.get()
+        await dispatcher.tick()
+
+    @app.on_before_shutdown.connect
+    async def close_alerts(app_: faust.App, **_: Any) -> None:
+        await runtime.close()
+
+    return runtime
