@@ -70,7 +70,7 @@ class WorkerProcess:
                 raise RuntimeError(f"worker exited with {self.proc.returncode}:\n{self.log_tail()}")
             try:
                 with urllib.request.urlopen(f"{self.base_url}/healthz", timeout=1) as resp:
-                    if resp.status == 200 and "partitions assigned" in self.log_text().lower():
+                    if resp.status == 200 and "worker ready" in self.log_text().lower():
                         return
             except OSError:
                 pass

@@ -2,33 +2,61 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import signal
 import sys
+from importlib.metadata import version
 
 import faust
 
-from alerts.agent import install_alert_agent
+from alerts.agent import AlertRuntime, install_alert_agent
 from bohran.config import BohranConfig, load_config
+from bohran.config_reload import ConfigReloader
+from streams import metrics
 from streams.app import StreamsRuntime, WorkerSettings, create_app
 from streams.topics import ensure_topics
 
 log = logging.getLogger("bohran.worker")
+RELOAD_CHECK_SECONDS = 2.0
 
 
-def build_worker_app(settings: WorkerSettings, config: BohranConfig) -> tuple[faust.App, StreamsRuntime]:
+def build_worker_app(
+    settings: WorkerSettings, config: BohranConfig
+) -> tuple[faust.App, StreamsRuntime, AlertRuntime, ConfigReloader]:
+    """The Faust app with all three stages, plus hot reload (file change or SIGHUP)."""
+    holder: dict[str, AlertRuntime] = {}
+
     def add_alerts(app: faust.App, runtime: StreamsRuntime) -> None:
-        install_alert_agent(app, settings, config)
+        holder["alerts"] = install_alert_agent(app, settings, config)
 
-    return create_app(settings, config, on_app=add_alerts)
+    app, streams_runtime = create_app(settings, config, on_app=add_alerts)
+    alert_runtime = holder["alerts"]
+    reloader = ConfigReloader(settings.config_path, config, [streams_runtime.apply_config, alert_runtime.apply_config])
+
+    @app.timer(interval=RELOAD_CHECK_SECONDS)
+    async def watch_config() -> None:
+        reloader.check()
+
+    @app.task
+    async def reload_on_sighup() -> None:
+        asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, lambda: reloader.check(force=True))
+
+    return app, streams_runtime, alert_runtime, reloader
 
 
 def run_worker(settings: WorkerSettings, loglevel: str = "INFO") -> None:
     """Create topics with explicit partition counts, then run the Faust worker until signalled."""
     config = load_config(settings.config_path)
     logging.basicConfig(level=loglevel, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    for noisy in ("kafka", "aiokafka"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     created = ensure_topics(settings.bootstrap, settings.layout)
     if created:
         log.info("created topics %s with %d partitions", ", ".join(created), settings.layout.partitions)
-    app, _ = build_worker_app(settings, config)
+    metrics.set_worker_info(version("bohran"))
+    metrics.set_configured_channels([c.name for c in config.alerting.channels])
+    metrics.record_config_reload(True)
+    app, *_ = build_worker_app(settings, config)
     worker = faust.Worker(app, loglevel=loglevel, redirect_stdouts=False, quiet=True)
     worker.execute_from_commandline()

@@ -8,6 +8,7 @@ by brand once per batch, written to the changelog partition of the brand's own i
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
@@ -17,17 +18,19 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import faust
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import generate_latest
 
 from streams import metrics, topics
 from streams.brand_batch import BrandBatch
 from streams.config import StreamsConfig
 from streams.detection import DetectionEngine
-from streams.enrichment import Enricher
+from streams.enrichment import Enricher, EnrichResult
 from streams.mention import decode_record
 from streams.signal import Signal
 
 log = logging.getLogger("bohran.streams")
+# Prometheus text format 0.0.4; aiohttp adds the charset itself and refuses one in content_type.
+METRICS_CONTENT_TYPE = "text/plain; version=0.0.4"
 
 
 @dataclass(slots=True)
@@ -85,6 +88,26 @@ class StreamsRuntime:
         metrics.set_configured_brands([b.id for b in config.brands])
 
 
+def record_enrich_metrics(mentions: list[Any], result: EnrichResult, wall_now: float) -> None:
+    for (platform, status), n in result.by_platform.items():
+        metrics.count_mentions(platform, "accepted", n)
+        metrics.count_mentions(platform, status, n)
+    for batch in result.batches:
+        negative = positive = neutral = 0
+        reach = 0.0
+        for agg in batch.minutes.values():
+            negative += agg.negative
+            positive += agg.positive
+            neutral += agg.neutral
+            reach += agg.reach
+        metrics.count_brand_mentions(batch.brand, "negative", negative, reach)
+        metrics.count_brand_mentions(batch.brand, "positive", positive)
+        metrics.count_brand_mentions(batch.brand, "neutral", neutral)
+    for mention in mentions:
+        metrics.observe_event_lag("enrich", wall_now - mention.created_at)
+    metrics.observe_batch("enrich", len(mentions))
+
+
 def create_app(
     settings: WorkerSettings,
     config: StreamsConfig,
@@ -124,8 +147,9 @@ def create_app(
     signals_topic = topic(topics.SIGNALS)
     dlq_topic = topic(topics.MENTIONS_DLQ)
     state_table = app.Table(
-        "brand-state", default=None, partitions=layout.partitions, key_type=str, value_type=None,
-        key_serializer="raw", value_serializer="json",
+        "brand-state", default=None, partitions=layout.partitions,
+        schema=faust.Schema(key_serializer="json", value_serializer="json"),
+        help="per-brand detector state, checkpointed once per batch",
     )
 
     @app.agent(mentions_topic, name="enrich")
@@ -137,19 +161,13 @@ def create_app(
                 decoded, rejections = decode_record(event.value, max_text_chars=runtime.config.ingest.max_text_chars)
                 mentions.extend(decoded)
                 for rejection in rejections:
-                    metrics.DLQ.labels(stage="enrich", reason=rejection.reason).inc()
-                    metrics.MENTIONS.labels(platform="other", status="rejected").inc()
+                    metrics.count_dlq("enrich", rejection.reason)
+                    metrics.count_mentions("other", "rejected")
                     await dlq_topic.send(value=_dumps(rejection.to_dlq_record("enrich")))
             if not mentions:
                 continue
             result = runtime.enricher.enrich_batch(mentions)
-            for (platform, status), n in result.by_platform.items():
-                metrics.MENTIONS.labels(platform=metrics.platform_label(platform), status="accepted").inc(n)
-                metrics.MENTIONS.labels(platform=metrics.platform_label(platform), status=status).inc(n)
-            for m in mentions:
-                metrics.EVENT_LAG.labels(stage="enrich").observe(max(0.0, wall_now - m.created_at))
-            metrics.BATCHES.labels(stage="enrich").inc()
-            metrics.BATCH_SIZE.labels(stage="enrich").observe(len(mentions))
+            record_enrich_metrics(mentions, result, wall_now)
             for batch in result.batches:
                 await enriched_topic.send(key=batch.brand.encode(), value=_dumps(batch.to_dict()))
 
@@ -174,7 +192,7 @@ def create_app(
                 try:
                     batch = BrandBatch.from_dict(json.loads(event.value))
                 except (ValueError, KeyError, TypeError) as exc:
-                    metrics.DLQ.labels(stage="detect", reason="invalid_batch").inc()
+                    metrics.count_dlq("detect", "invalid_batch")
                     log.warning("dropping undecodable enriched record: %s", exc)
                     continue
                 if runtime.config.brand(batch.brand) is None:
@@ -186,14 +204,14 @@ def create_app(
                 runtime.brand_partition[batch.brand] = event.message.partition
                 result = runtime.engine.ingest(batch, wall_now=wall_now)
                 if result.late:
-                    metrics.LATE_EVENTS.labels(stage="detect").inc(result.late)
+                    metrics.count_late_events("detect", result.late)
                 if batch.brand not in touched:
                     touched.append(batch.brand)
             for brand in touched:
                 await publish(runtime.engine.evaluate(brand, wall_now=wall_now))
                 checkpoint(brand)
                 metrics.observe_brand(runtime.engine.explain(brand))
-            metrics.BATCHES.labels(stage="detect").inc()
+            metrics.observe_batch("detect", len(events))
 
     @app.timer(interval=settings.tick_interval_s)
     async def tick() -> None:
@@ -204,7 +222,9 @@ def create_app(
 
     @app.page("/metrics")
     async def metrics_page(web: Any, request: Any) -> Any:
-        return web.bytes(generate_latest(), content_type=CONTENT_TYPE_LATEST)
+        # Rendering many brands takes a while: keep it off the event loop the agents run on.
+        body = await asyncio.to_thread(generate_latest)
+        return web.bytes(body, content_type=METRICS_CONTENT_TYPE)
 
     @app.page("/healthz")
     async def health(web: Any, request: Any) -> Any:
@@ -219,13 +239,14 @@ def create_app(
         return web.json(runtime.engine.explain(brand))
 
     @app.on_partitions_revoked.connect
-    async def on_revoked(app_: faust.App, revoked: set[Any]) -> None:
+    async def on_revoked(app_: faust.App, revoked: set[Any], **_: Any) -> None:
         """Drop brands this worker no longer owns, so only their new owner ticks them."""
         lost = {tp.partition for tp in revoked if tp.topic == layout.name(topics.MENTIONS_ENRICHED)}
         for brand, partition in list(runtime.brand_partition.items()):
             if partition in lost:
                 del runtime.brand_partition[brand]
                 runtime.engine.forget(brand)
+                metrics.reset_brand_gauges(brand)
 
     if on_app is not None:
         on_app(app, runtime)

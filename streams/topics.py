@@ -7,6 +7,7 @@ auto-creation with its default of one partition) is what makes that true.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from dataclasses import dataclass
 
@@ -56,10 +57,8 @@ def ensure_topics(bootstrap: str, layout: TopicLayout, timeout_s: float = 30.0) 
             NewTopic(layout.name(t), num_partitions=layout.partitions_for(t), replication_factor=layout.replication)
             for t in missing
         ]
-        try:
+        with contextlib.suppress(TopicAlreadyExistsError):  # another process won the race; same layout
             admin.create_topics(new, validate_only=False)
-        except TopicAlreadyExistsError:
-            pass  # another process won the race; the layout is the same
         return [layout.name(t) for t in missing]
     finally:
         admin.close()
