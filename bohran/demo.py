@@ -98,11 +98,13 @@ def normal_traffic(start: float, end: float, plan: DemoPlan, rng: random.Random,
         yield _mention(rng, seq, brand, lang, text, ts)
 
 
-def crisis_traffic(start: float, end: float, plan: DemoPlan, rng: random.Random, seq0: int = 1_000_000) -> Iterator[Mention]:
-    """The outage wave: complaints at `crisis_per_minute`, one of them from a large account."""
+def crisis_traffic(
+    start: float, end: float, plan: DemoPlan, rng: random.Random, seq0: int = 1_000_000, *, with_influencer: bool = True
+) -> Iterator[Mention]:
+    """The outage wave: complaints at `crisis_per_minute`; the first from a large account if asked."""
     seq = seq0
     t = start
-    first = True
+    first = with_influencer
     while True:
         t += rng.expovariate(plan.crisis_per_minute / 60.0)
         if t >= end:

@@ -20,6 +20,10 @@ MAX_RECORD_BYTES = 8 * 1024 * 1024
 MAX_FUTURE_SKEW_S = 24 * 3600.0
 # 2006-01-01: older "event times" are unit errors (seconds vs ms) or garbage.
 MIN_EVENT_TIME = 1136073600.0
+# Explicit bidi embeddings, overrides and isolates can make a post display as something other than
+# what it says (the "Trojan Source" trick) once it is quoted in an alert. Organic Persian text uses
+# the marks (LRM/RLM/ALM) and ZWNJ, which stay allowed; these controls do not occur in it.
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
 @dataclass(slots=True, frozen=True)
@@ -120,6 +124,7 @@ REASONS = (
     "bad_timestamp",
     "record_too_large",
     "empty_record",
+    "bidi_control",
 )
 
 
@@ -198,6 +203,8 @@ def parse_mention(obj: Any, *, max_text_chars: int = MAX_TEXT_CHARS) -> Mention:
         raise InvalidMention("text_too_long", f"text has {len(text)} characters, limit {max_text_chars}")
     if "\x00" in text:
         raise InvalidMention("wrong_type", "text contains a NUL character")
+    if not BIDI_CONTROLS.isdisjoint(text):
+        raise InvalidMention("bidi_control", "text contains explicit bidi embedding/override/isolate characters")
     if "created_at" not in obj:
         raise InvalidMention("missing_field", "created_at is required")
     created_at = parse_time(obj["created_at"])

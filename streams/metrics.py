@@ -67,6 +67,7 @@ MENTION_REJECT_REASONS = (
     "wrong_type",
     "bad_timestamp",
     "text_too_long",
+    "bidi_control",
 )
 
 # A machine code written by our own code: lowercase snake case, short.

@@ -145,7 +145,8 @@ def register(app: typer.Typer) -> None:
                     if not announced:
                         console.print(f"[bold yellow]>>> demo crisis: outage complaints about {plan.crisis_brand} start now[/bold yellow]")
                         announced = True
-                    burst = list(crisis_traffic(max(last, crisis_start), min(now, crisis_end), plan, rng, seq0=seq))
+                    burst = list(crisis_traffic(max(last, crisis_start), min(now, crisis_end), plan, rng, seq0=seq,
+                                                with_influencer=sent == 0))
                     seq += len(burst) + 1
                     batch.extend(burst)
                     sent += len(burst)

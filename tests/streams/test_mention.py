@@ -96,3 +96,11 @@ def test_arbitrary_bytes_never_raise(raw):
 def test_arbitrary_json_never_raises(value):
     mentions, rejected = decode_record(json.dumps(value).encode())
     assert all(r.reason for r in rejected)
+
+
+def test_bidi_override_controls_are_rejected_but_marks_and_zwnj_are_not():
+    with pytest.raises(InvalidMention) as info:
+        parse_mention({**VALID, "text": "safe \u202egnp.exe"})
+    assert info.value.reason == "bidi_control"
+    ok = parse_mention({**VALID, "text": "نوین\u200cنت \u200fقطعه\u200e ok"})
+    assert "\u200c" in ok.text
