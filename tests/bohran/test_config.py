@@ -66,3 +66,18 @@ def test_config_check_command_exit_codes(tmp_path, monkeypatch):
     result = runner.invoke(app, ["config", "check", str(bad)])
     assert result.exit_code == 1
     assert "brands[0].colour (line 5)" in result.output
+
+
+def test_example_routing_sends_complaint_waves_to_after_sales_and_pr(monkeypatch):
+    from alerts.routing import Router
+
+    monkeypatch.setenv("SLACK_PR_WEBHOOK", "https://hooks.example/x")
+    router = Router(load_config(EXAMPLE).alerting)
+
+    def receivers(**labels):
+        base = {"brand": "novinnet", "detector": "negative_volume", "severity": "warning", "category": "outage"}
+        return sorted(router.receivers_for({**base, **labels}))
+
+    assert receivers() == ["pr-oncall"]
+    assert receivers(category="delivery") == ["after-sales", "pr-oncall"]
+    assert receivers(severity="critical", category="delivery") == ["pr-oncall"]

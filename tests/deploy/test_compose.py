@@ -246,13 +246,13 @@ def test_worker_env_points_at_the_redis_service(services: dict[str, dict[str, An
         assert url.scheme == "redis" and url.hostname == redis_name and (url.port or 6379) == redis_port, name
 
 
-def test_workers_mount_the_example_config_where_bohran_config_points(
+def test_workers_mount_the_compose_config_where_bohran_config_points(
     services: dict[str, dict[str, Any]],
 ) -> None:
     for name, service in worker_services(services).items():
         config_path = env_of(service)["BOHRAN_CONFIG"]
         host = host_path_for(service, config_path)
-        assert host == (REPO / "bohran.example.yaml").resolve(), name
+        assert host == (REPO / "deploy" / "compose" / "bohran.yaml").resolve(), name
         parse_config(host.read_text(encoding="utf-8"), str(host), check_env=False)
 
 
@@ -265,10 +265,9 @@ def test_email_reaches_mailpit(services: dict[str, dict[str, Any]]) -> None:
             host_path_for(service, env["BOHRAN_CONFIG"]).read_text(encoding="utf-8"), check_env=False
         )
         emails = [c for c in config.alerting.channels if isinstance(c, EmailChannel)]
-        assert emails, "the example config has no email channel to send to Mailpit"
+        assert emails, "the compose config has no email channel to send to Mailpit"
         for channel in emails:
-            host = env.get("BOHRAN_SMTP_HOST", channel.smtp_host)
-            port = int(env.get("BOHRAN_SMTP_PORT", channel.smtp_port))
+            host, port = channel.smtp_host, channel.smtp_port
             assert (host, port) == (mailpit_name, MAILPIT_SMTP_PORT), (
                 f"{name}: {channel.name} -> {host}:{port}"
             )
@@ -460,3 +459,16 @@ def test_disruption_budget_keeps_a_worker(k8s: dict[str, list[dict[str, Any]]]) 
     labels = deployment["spec"]["template"]["metadata"]["labels"]
     assert pdb["spec"]["selector"]["matchLabels"].items() <= labels.items()
     assert pdb["spec"].get("minAvailable", 0) >= 1 or pdb["spec"].get("maxUnavailable") == 1
+
+
+def test_compose_config_is_the_example_with_mail_to_mailpit() -> None:
+    """The two files differ only where compose must differ, so the example stays what compose runs."""
+    example = parse_config((REPO / "bohran.example.yaml").read_text(encoding="utf-8"), check_env=False)
+    compose = parse_config((REPO / "deploy" / "compose" / "bohran.yaml").read_text(encoding="utf-8"), check_env=False)
+    assert example.brands == compose.brands and example.detection == compose.detection
+    assert example.alerting.route == compose.alerting.route
+    for ours, theirs in zip(example.alerting.channels, compose.alerting.channels, strict=True):
+        if isinstance(ours, EmailChannel):
+            assert theirs.model_copy(update={"smtp_host": ours.smtp_host}) == ours
+        else:
+            assert ours == theirs
