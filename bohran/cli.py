@@ -19,6 +19,7 @@ COMMAND_MODULES = (
     "bohran.commands.worker",
     "bohran.commands.run",
     "bohran.commands.ingest",
+    "bohran.commands.ingest_server",
     "bohran.commands.config_cmd",
     "bohran.commands.classify",
     "bohran.commands.eval_sentiment",

@@ -23,6 +23,7 @@ from prometheus_client import generate_latest
 from streams import metrics, topics
 from streams.brand_batch import BrandBatch
 from streams.config import StreamsConfig
+from streams.dedupe import RecentKeys
 from streams.detection import DetectionEngine
 from streams.enrichment import Enricher, EnrichResult
 from streams.mention import decode_record
@@ -78,6 +79,7 @@ class StreamsRuntime:
         self.enricher = Enricher(config)
         self.engine = DetectionEngine(config)
         self.brand_partition: dict[str, int] = {}
+        self.recent = RecentKeys()  # (platform, id) seen in the last 6 h: re-polls and retries count once
         metrics.set_configured_brands([b.id for b in config.brands])
 
     def apply_config(self, config: StreamsConfig) -> None:
@@ -164,6 +166,9 @@ def create_app(
                     metrics.count_dlq("enrich", rejection.reason)
                     metrics.count_mentions("other", "rejected")
                     await dlq_topic.send(value=_dumps(rejection.to_dlq_record("enrich")))
+            mentions, duplicates = runtime.recent.fresh(mentions, now=wall_now)
+            if duplicates:
+                metrics.count_mentions("other", "duplicate", duplicates)
             if not mentions:
                 continue
             result = runtime.enricher.enrich_batch(mentions)

@@ -137,7 +137,10 @@ def parse_time(value: Any) -> float:
     if isinstance(value, bool):
         raise InvalidMention("wrong_type", "created_at must be an RFC 3339 string")
     if isinstance(value, int | float):
-        ts = float(value)
+        try:
+            ts = float(value)
+        except OverflowError as exc:  # JSON integers are unbounded
+            raise InvalidMention("bad_timestamp", "created_at is out of range") from exc
     elif isinstance(value, str):
         text = value.strip()
         if text.endswith(("Z", "z")):
@@ -182,11 +185,22 @@ def _count(obj: dict[str, Any], key: str) -> int:
     value = obj.get(key, 0)
     if value is None:
         return 0
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InvalidMention("wrong_type", f"{key} must be a non-negative integer")
+    if isinstance(value, float) and not math.isfinite(value):  # math.isfinite(huge int) would overflow
         raise InvalidMention("wrong_type", f"{key} must be a non-negative integer")
     if value < 0:
         raise InvalidMention("wrong_type", f"{key} must be a non-negative integer")
     return int(min(value, 10**12))
+
+
+def _flag(obj: dict[str, Any], key: str) -> bool:
+    value = obj.get(key)
+    if value is None:
+        return False
+    if not isinstance(value, bool):  # bool("no") is True: guessing would flip meanings
+        raise InvalidMention("wrong_type", f"{key} must be true or false")
+    return value
 
 
 def parse_mention(obj: Any, *, max_text_chars: int = MAX_TEXT_CHARS) -> Mention:
@@ -217,7 +231,7 @@ def parse_mention(obj: Any, *, max_text_chars: int = MAX_TEXT_CHARS) -> Mention:
         id=_str(raw_author, "id", required=False, max_len=256) or f"anon:{mention_id}",
         handle=_str(raw_author, "handle", required=False, max_len=256),
         followers=_count(raw_author, "followers"),
-        verified=bool(raw_author.get("verified", False)),
+        verified=_flag(raw_author, "verified"),
     )
     raw_metrics = obj.get("metrics") or {}
     if not isinstance(raw_metrics, dict):
@@ -253,7 +267,7 @@ def _items(raw: bytes) -> list[tuple[bytes, Any]] | Rejection:
     except UnicodeDecodeError as exc:
         # Salvage NDJSON: only the undecodable lines are lost.
         if b"\n" in raw.strip():
-            return [(line, None) for line in raw.splitlines() if line.strip()]
+            return [(line, None) for line in raw.split(b"\n") if line.strip()]
         return Rejection("invalid_utf8", f"byte {exc.start} is not UTF-8", raw)
     stripped = text.strip()
     if not stripped:
@@ -262,7 +276,8 @@ def _items(raw: bytes) -> list[tuple[bytes, Any]] | Rejection:
         value = json.loads(stripped)
     except (json.JSONDecodeError, RecursionError):
         if "\n" in stripped:  # NDJSON
-            return [(line.encode("utf-8"), None) for line in stripped.splitlines() if line.strip()]
+            # "\n" only: str.splitlines also splits on U+2028, U+0085, \x1c-\x1e, which JSON strings may hold raw.
+            return [(line.encode("utf-8"), None) for line in stripped.split("\n") if line.strip()]
         return Rejection("invalid_json", "record is not JSON", raw)
     if isinstance(value, list):
         if not value:

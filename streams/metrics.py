@@ -44,7 +44,7 @@ UNKNOWN_BRAND = "_unknown"
 OTHER = "other"
 
 PLATFORMS = ("twitter", "x", "instagram", "telegram", "news", "web", "reddit", "youtube", OTHER)
-MENTION_STATUSES = ("accepted", "rejected", "matched", "unmatched")
+MENTION_STATUSES = ("accepted", "rejected", "matched", "unmatched", "duplicate")
 SENTIMENTS = ("negative", "neutral", "positive")
 # `bohran_window_mentions` also carries sentiment="all": the detect stage's rolling state counts
 # every mention and the negative ones, not each sentiment.

@@ -104,3 +104,24 @@ def test_bidi_override_controls_are_rejected_but_marks_and_zwnj_are_not():
     assert info.value.reason == "bidi_control"
     ok = parse_mention({**VALID, "text": "نوین\u200cنت \u200fقطعه\u200e ok"})
     assert "\u200c" in ok.text
+
+
+def test_huge_integers_are_rejected_not_raised():
+    big = int("9" * 400)
+    mentions, rejected = decode_record(json.dumps({**VALID, "created_at": big}).encode())
+    assert not mentions and rejected[0].reason == "bad_timestamp"
+    (clamped,), _ = decode_record(json.dumps({**VALID, "author": {"id": "u", "followers": big}}).encode())
+    assert clamped.author.followers == 10**12
+
+
+def test_verified_must_be_a_boolean():
+    with pytest.raises(InvalidMention) as info:
+        parse_mention({**VALID, "author": {"id": "u", "verified": "no"}})
+    assert info.value.reason == "wrong_type"
+
+
+def test_ndjson_keeps_line_separator_characters_inside_strings():
+    texts = ["a\u2028b", "c\x1cd"]
+    nd = "\n".join(json.dumps({**VALID, "id": str(i), "text": t}, ensure_ascii=False) for i, t in enumerate(texts))
+    mentions, rejected = decode_record(nd.encode())
+    assert [m.text for m in mentions] == texts and not rejected
