@@ -225,6 +225,24 @@ def create_app(
         for brand in {s.brand for s in signals}:
             checkpoint(brand)
 
+    @app.timer(interval=10.0)
+    async def consumer_lag() -> None:
+        """Records behind the head, per source topic, for the partitions this worker owns."""
+        consumer = app.consumer
+        read_offsets = getattr(consumer, "_read_offset", {})  # Faust keeps no public position API
+        lag: dict[str, int] = {}
+        for tp in consumer.assignment():
+            try:
+                head = consumer.highwater(tp)
+            except Exception:  # noqa: BLE001 - partition not fetched yet; try next time
+                continue
+            if head is None:
+                continue
+            read = read_offsets.get(tp)
+            lag[tp.topic] = lag.get(tp.topic, 0) + max(0, head - (read + 1 if read is not None else 0))
+        for topic_name, behind in lag.items():
+            metrics.set_consumer_lag(topic_name, behind)
+
     @app.page("/metrics")
     async def metrics_page(web: Any, request: Any) -> Any:
         # Rendering many brands takes a while: keep it off the event loop the agents run on.
