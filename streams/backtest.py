@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import math
 import statistics
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -94,6 +95,7 @@ class BacktestResult:
     brands: list[str] = field(default_factory=list)
     first_event: float | None = None
     last_event: float | None = None
+    worker_cpu_seconds: float = 0.0  # parsing + enrichment CPU in worker processes (parallel runs)
 
     @property
     def weeks(self) -> float:
@@ -249,7 +251,8 @@ class Backtest:
                     pending.append(pool.apply_async(_worker_chunk, (chunk, self.step)))
                 if not pending:
                     break
-                steps, chunk_errors = pending.popleft().get()
+                steps, chunk_errors, cpu = pending.popleft().get()
+                self.result.worker_cpu_seconds += cpu
                 if errors is not None:
                     errors.extend(chunk_errors)
                 for newest, oldest, count, batches in steps:
@@ -317,9 +320,10 @@ def _worker_init(config: StreamsConfig) -> None:
 
 def _worker_chunk(
     lines: list[bytes | str], step: float
-) -> tuple[list[tuple[float, float, int, list[BrandBatch]]], list[str]]:
+) -> tuple[list[tuple[float, float, int, list[BrandBatch]]], list[str], float]:
     """One chunk of JSONL lines -> per-step (newest, oldest, count, batches), split like `Backtest.run`."""
     assert _worker_enrich is not None
+    cpu_start = time.process_time()
     errors: list[str] = []
     steps: list[tuple[float, float, int, list[BrandBatch]]] = []
     chunk: list[Mention] = []
@@ -340,7 +344,7 @@ def _worker_chunk(
             step_end = (ts // step + 1) * step
         chunk.append(mention)
     flush()
-    return steps, errors
+    return steps, errors, time.process_time() - cpu_start
 
 
 def read_mentions(lines: Iterable[str | bytes], *, errors: list[str] | None = None) -> Iterator[Mention]:
@@ -604,6 +608,29 @@ def counts_config(base: StreamsConfig | None, interval_seconds: float) -> Stream
     return StreamsConfig.model_validate({"brands": [brand.model_dump()], "detection": detection})
 
 
+MAX_FILLED_GAP_INTERVALS = 7 * 288  # a week of 5-minute rows
+
+
+def _with_gaps_filled(
+    rows: Sequence[tuple[float, float, str]], interval: float
+) -> Iterator[tuple[float, float, str, bool]]:
+    """Rows with missing intervals filled by the last value (flagged not real).
+
+    A missing row is missing data, not zero mentions: folding zeros into the baseline would make the
+    next real value look like a spike. Duplicate timestamps keep the first row.
+    """
+    previous: tuple[float, float, str] | None = None
+    for ts, value, raw in rows:
+        if previous is not None:
+            if ts - previous[0] < interval / 2:
+                continue
+            missing = int(round((ts - previous[0]) / interval)) - 1
+            for k in range(1, min(missing, MAX_FILLED_GAP_INTERVALS) + 1):
+                yield previous[0] + k * interval, previous[1], previous[2], False
+        yield ts, value, raw, True
+        previous = (ts, value, raw)
+
+
 def backtest_counts(
     rows: Sequence[tuple[float, float, str]],
     config: StreamsConfig | None = None,
@@ -619,7 +646,7 @@ def backtest_counts(
     alerts: list[dict[str, Any]] = []
     open_pages: set[str] = set()
     minutes = int(interval // 60)
-    for _i, (ts, value, raw) in enumerate(rows):
+    for ts, value, raw, real in _with_gaps_filled(rows, interval):
         count = max(0, int(round(value)))
         start_minute = int(ts // 60)
         batch = BrandBatch(SERIES_BRAND)
@@ -639,7 +666,7 @@ def backtest_counts(
             page = tracker.add(signal)
             if page is None:
                 continue
-            if not open_pages:
+            if not open_pages and real:  # a filled-in gap row never raises an alert of its own
                 alerts.append(
                     {
                         "timestamp": raw,
@@ -652,7 +679,7 @@ def backtest_counts(
                     }
                 )
             open_pages.add(signal.detector)
-        if progress is not None:
+        if progress is not None and real:
             progress(1)
     return CountsResult(
         alerts=alerts, pages=tracker.pages, signals=signals, interval_seconds=interval, rows=len(rows)

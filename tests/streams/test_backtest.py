@@ -133,6 +133,7 @@ def test_parallel_replay_matches_the_serial_one() -> None:
     ]
     assert all(abs(a.paged_at - b.paged_at) <= 60 for a, b in zip(parallel.pages, serial.pages, strict=True))
     assert errors == [f"line {len(lines) % 400 + 1}: not JSON"]
+    assert parallel.worker_cpu_seconds > 0 and serial.worker_cpu_seconds == 0
 
 
 def test_read_mentions_accepts_arrays_and_reports_bad_lines() -> None:
@@ -215,3 +216,30 @@ def test_label_forms() -> None:
         [{"brand": "a", "kind": "viral", "start": "2025-10-09T09:00:00Z", "end": 1760004000, "crisis": True}]
     )
     assert labels[0].start == START and labels[0].end == 1760004000.0
+
+
+def test_counts_mode_treats_missing_rows_as_missing_not_as_zero() -> None:
+    lines, windows, surge_start = _series(interval_min=5, days=10, surge_at_day=7.3)
+    header, body = lines[0], lines[1:]
+    gap = 288  # a whole day of rows missing, early, while the profile is young
+    gappy = [header, *body[:400], *body[400 + gap :]]
+    result = backtest_counts(parse_counts_csv(gappy))
+    report = score_counts(result, parse_labels(windows))
+    assert report["detected"] == 1
+    resumed = parse_counts_csv([header, body[400 + gap]])[0][0]
+    after_gap = [a for a in result.alerts if 0 <= a["epoch"] - resumed < 6 * 3600]
+    assert after_gap == []  # the first real rows after the gap are not a "spike"
+
+
+def test_gap_rows_are_filled_with_the_last_value_and_flagged() -> None:
+    from streams.backtest import _with_gaps_filled
+
+    rows = [(0.0, 5.0, "a"), (300.0, 7.0, "b"), (300.0, 99.0, "dup"), (1200.0, 9.0, "c")]
+    out = list(_with_gaps_filled(rows, 300.0))
+    assert [(t, v, real) for t, v, _, real in out] == [
+        (0.0, 5.0, True),
+        (300.0, 7.0, True),
+        (600.0, 7.0, False),
+        (900.0, 7.0, False),
+        (1200.0, 9.0, True),
+    ]
