@@ -501,6 +501,8 @@ def _mention_schema(max_text_chars: int) -> dict[str, Any]:
     """JSON Schema of what `parse_mention` accepts. Optional fields may be null (= absent); ids may be
     JSON integers (X and Telegram ids often are); counts may be fractional (truncated)."""
     no_nul = "^[^\\u0000]*$"
+    # Mention text also refuses explicit bidi embeddings/overrides/isolates (see streams.mention).
+    plain_text = "^[^\\u0000\\u202a-\\u202e\\u2066-\\u2069]*$"
     # Python's str.strip() also strips \x1c-\x1f and \x85, which ECMA's \s does not cover.
     not_blank = "^[^\\u0000]*[^\\s\\u0000\\u001c-\\u001f\\u0085][^\\u0000]*$"
 
@@ -531,7 +533,7 @@ def _mention_schema(max_text_chars: int) -> dict[str, Any]:
             "platform": text(
                 32, description="twitter, instagram, telegram, news, web, ... (default unknown)"
             ),
-            "text": {"type": "string", "maxLength": max_text_chars, "pattern": no_nul},
+            "text": {"type": "string", "maxLength": max_text_chars, "pattern": plain_text},
             "created_at": {
                 "anyOf": [
                     {"type": "string", "format": "date-time", "description": "RFC 3339 with an offset"},

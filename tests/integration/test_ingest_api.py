@@ -342,6 +342,7 @@ def test_api_conforms_to_its_openapi_document(kafka_bootstrap, namespace, path, 
             suppress_health_check=list(HealthCheck),
             phases=[Phase.explicit, Phase.generate],
             database=None,
+            derandomize=True,  # the same examples every run: CI must not flake on a new random draw
         )
         def check(case):
             case.call_and_validate(base_url=server.url, headers=AUTH, **extra)
