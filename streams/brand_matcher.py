@@ -1,14 +1,20 @@
 """Which configured brands a mention is about: hash lookups over token windows, never a loop over brands.
 
 Every alias, handle, hashtag and exclusion phrase of every brand is turned into a *key* once, at
-construction: its normalized word tokens, folded (see `match_fold`) and concatenated without
-spaces. "نوین نت", "نوین‌نت" and "نویننت" all become the key نویننت; "Novin Net" becomes novinnet.
-A mention is scanned once, left to right. At each word token the matcher looks the token up in one
-dict of keys and, while the text so far is a proper prefix of some key, appends the next word token
-and looks again. So a key matches whole tokens only (word boundaries: "snapp" is not found inside
-"snappfood"), however the text splits it into words (novinnet, novin net, نوین نت, نوین‌نت), and the
-cost per mention depends on its length, not on the number of brands (10,000 brands cost the same
-per mention as 10; only memory grows).
+construction: its normalized word tokens, spelling-folded (`match_fold`: Finglish variants) and
+concatenated without spaces. "نوین نت", "نوین‌نت" and "نویننت" all become the key نویننت; "Novin Net"
+becomes novinnet. Matching a mention:
+1. one C-level set intersection of its tokens with all keys and key prefixes finds the few
+   positions where a match can start (most tokens of most mentions are never touched in Python);
+2. from each such position a window grows, token by token, while its concatenation is a prefix of
+   some key, and the longest window that is a key wins (leftmost-longest: "snapp food" is SnappFood,
+   not Snapp).
+So a key matches whole tokens only (word boundaries: "snapp" is not found inside "snappfood"),
+however the text splits it (novinnet, novin net, نوین نت, نوین‌نت), and the work per mention depends
+on the mention, not on the number of brands: 10,000 brands cost what 10 do, only memory grows.
+
+Variants registered per alias: Persian names with clitics glued on (اسنپو, نوین‌نته, دیجیکالام),
+madda left out (اسیاتک for آسیاتک), the Finglish ezafe (hamrahe aval for "hamrah aval").
 
 Where each kind of config entry matches:
 - aliases: plain words, hashtag parts (#قطعی_نوین_نت), handle bodies (@novinnet), URL parts
@@ -17,7 +23,6 @@ Where each kind of config entry matches:
 - `substring_ok` aliases: also inside longer words (one trie-shaped regex over the text);
 - `exclude` phrases: anywhere in plain words or hashtags; a mention containing one is not matched
   for that brand (pre-tagged brand ids from the source are trusted and kept).
-Overlapping aliases of different brands resolve leftmost-longest: "snapp food" is SnappFood, not Snapp.
 """
 
 from __future__ import annotations
@@ -39,6 +44,8 @@ from streams.text.normalizer import (
 
 MAX_WINDOW_TOKENS = 8  # the longest alias/exclusion, in text tokens, that is looked for
 MIN_SPLIT_PREFIX = 3  # shortest first piece of a key split where the config did not split it
+# Endings colloquial Persian attaches to a name (object marker, "is", possessives, plural, ...).
+PERSIAN_CLITICS = ("و", "رو", "ه", "ی", "یه", "ها", "های", "ش", "م", "ت", "مون", "تون", "شون", "اش", "ام")
 
 _WORD = TokenKind.NUMBER  # kinds <= this are words
 _HASHTAG = TokenKind.HASHTAG
@@ -46,6 +53,8 @@ _HANDLE = TokenKind.HANDLE
 _HASHTAG_CODE = KIND_CODE[TokenKind.HASHTAG]
 _HANDLE_CODE = KIND_CODE[TokenKind.HANDLE]
 _URL_CODE = KIND_CODE[TokenKind.URL]
+_NO_KEYS: dict[str, tuple[tuple[int, ...], tuple[int, ...]]] = {}
+_NO_PREFIXES: frozenset[str] = frozenset()
 _SPECIAL_CODES_RE = re.compile(f"[{_HASHTAG_CODE}{_HANDLE_CODE}{_URL_CODE}]")
 _URL_SPLIT = re.compile(r"[./\-_?=&#:~+%]+")
 
@@ -72,10 +81,15 @@ class _KeySpace:
     keys: dict[str, _Entry] = field(default_factory=dict)
     prefixes: set[str] = field(default_factory=set)
 
-    def add(self, parts: Sequence[str], brand: int, *, exclude: bool = False) -> None:
+    def add(
+        self, parts: Sequence[str], brand: int, *, exclude: bool = False, split_from: int = MIN_SPLIT_PREFIX
+    ) -> None:
+        """Register a key; `split_from` is the shortest prefix a text may split it at (see above)."""
         if any("آ" in part for part in parts):
             # Madda is often left out (اسیا for آسیا): register the key both ways.
-            self.add([part.replace("آ", "ا") for part in parts], brand, exclude=exclude)
+            self.add(
+                [part.replace("آ", "ا") for part in parts], brand, exclude=exclude, split_from=split_from
+            )
         key = "".join(parts)
         if not key:
             return
@@ -87,7 +101,7 @@ class _KeySpace:
             bucket.append(brand)
         for count in range(1, len(parts)):
             self.prefixes.add("".join(parts[:count]))
-        for end in range(MIN_SPLIT_PREFIX, len(key)):
+        for end in range(split_from, len(key)):
             self.prefixes.add(key[:end])
 
 
@@ -102,8 +116,8 @@ class BrandMatcher:
     def __init__(self, brands: Sequence[BrandConfig]) -> None:
         self._ids: list[str] = [brand.id for brand in brands]
         self._known: frozenset[str] = frozenset(self._ids)
-        self._words = _KeySpace()  # aliases + exclusions
-        self._tags = _KeySpace()  # aliases + hashtags + exclusions
+        self._words = _KeySpace()  # aliases + exclusions: valid in words, hashtags and URLs
+        self._tags = _KeySpace()  # configured hashtags: valid in hashtags only
         self._handles: dict[str, list[int]] = {}
         substrings: dict[str, list[int]] = {}
         for index, brand in enumerate(brands):
@@ -146,7 +160,6 @@ class BrandMatcher:
             tokens, kinds = _phrase_tokens(phrase)
             words = [t for t, k in zip(tokens, kinds, strict=True) if k <= _WORD]
             self._words.add(words, index, exclude=True)
-            self._tags.add(words, index, exclude=True)
         for alias in brand.substring_ok:
             tokens, kinds = _phrase_tokens(alias)
             key = "".join(t for t, k in zip(tokens, kinds, strict=True) if k <= _WORD)
@@ -160,12 +173,19 @@ class BrandMatcher:
         if not words:
             return
         variants = [words]
-        if len(words) > 1 and all(k is TokenKind.LATIN for k in kinds if k <= _WORD):
+        word_kinds = [k for k in kinds if k <= _WORD]
+        if len(words) > 1 and all(k is TokenKind.LATIN for k in word_kinds):
             # Finglish ezafe: "hamrah aval" is also written "hamrahe aval" / "hamrah-e aval".
             variants.append([w if w.endswith("e") else w + "e" for w in words[:-1]] + words[-1:])
+        if word_kinds[-1] is TokenKind.FA:
+            # Colloquial Persian glues clitics to names: اسنپو (Snapp + object marker), دیجیکالام
+            # (my Digikala), نوین‌نته (it's NovinNet). They are not other words, so they still match.
+            for clitic in PERSIAN_CLITICS:
+                # No split prefixes: the name's own already cover a name split in the text.
+                key_length = sum(map(len, words)) + len(clitic)
+                self._words.add([*words[:-1], words[-1] + clitic], index, split_from=key_length)
         for parts in variants:
             self._words.add(parts, index)
-            self._tags.add(parts, index)
 
     def _add_hashtag(self, tag: str, index: int) -> None:
         self._tags.add([part for part in tag[1:].split("_") if part], index)
@@ -187,24 +207,25 @@ class BrandMatcher:
         if not tokens:
             return found
         codes = view.kind_codes
-        text = view.normalized
-        words_folded = _has_latin_word(codes)
-        folded: Sequence[str]
-        if words_folded:
-            text = match_fold(text)
-            folded = text.split(" ")
-        else:
-            folded = tokens  # no Latin word: folding would change no word (specials are folded one by one)
+        # Folding changes Latin letters only: skip it when there is no Latin word.
+        words_folded = _L in codes or _E in codes or _G in codes or _D in codes or _H in codes
+        folded: Sequence[str] = _folded_tokens(tokens) if words_folded else tokens
         hits: list[tuple[int, tuple[int, ...]]] = []
         excluded: set[int] = set()
         starts = self._word_trigger.intersection(folded)
         if starts:
-            self._scan_words(folded, codes, _positions_of(folded, starts), hits, excluded)
-        if _SPECIAL_CODES_RE.search(codes) is not None:
+            if len(starts) == 1:
+                (start,) = starts
+                positions = (
+                    [folded.index(start)] if folded.count(start) == 1 else _positions_of(folded, starts)
+                )
+            else:
+                positions = _positions_of(folded, starts)
+            self._scan_words(folded, codes, positions, hits, excluded)
+        if _HASHTAG_CODE in codes or _HANDLE_CODE in codes or _URL_CODE in codes:
             self._scan_specials(folded, codes, words_folded, hits, excluded)
         if self._substring_re is not None:
-            if not words_folded:
-                text = match_fold(text)
+            text = " ".join(folded if words_folded else _folded_tokens(tokens))
             for found_key in self._substring_re.finditer(text):
                 position = text.count(" ", 0, found_key.start())
                 hits.append((position, self._substring_brands[found_key.group()]))
@@ -273,9 +294,9 @@ class BrandMatcher:
         for found_code in _SPECIAL_CODES_RE.finditer(codes):
             i = found_code.start()
             code = found_code.group()
-            token = folded[i] if already_folded else match_fold(folded[i])
+            token = folded[i] if already_folded else _fold_token(folded[i])
             if code == _HASHTAG_CODE:
-                self._scan_parts(token[1:].split("_"), self._tag_keys, self._tag_prefixes, i, hits, excluded)
+                self._scan_parts(token[1:].split("_"), i, hits, excluded, hashtag=True)
             elif code == _HANDLE_CODE:
                 self._match_handle(token[1:], i, hits)
             else:
@@ -284,13 +305,19 @@ class BrandMatcher:
     def _scan_parts(
         self,
         parts: list[str],
-        keys: dict[str, tuple[tuple[int, ...], tuple[int, ...]]],
-        prefixes: frozenset[str],
         position: int,
         hits: list[tuple[int, tuple[int, ...]]],
         excluded: set[int],
+        *,
+        hashtag: bool,
     ) -> None:
-        """Leftmost-longest windows over the words of one hashtag or URL, reported at its position."""
+        """Leftmost-longest windows over the words of one hashtag or URL, reported at its position.
+
+        Hashtags also match configured hashtags; URLs only aliases (their handles are looked up
+        part by part by the caller).
+        """
+        word_keys, word_prefixes = self._word_keys, self._word_prefixes
+        tag_keys, tag_prefixes = (self._tag_keys, self._tag_prefixes) if hashtag else (_NO_KEYS, _NO_PREFIXES)
         n = len(parts)
         covered_until = 0
         for i in range(n):
@@ -299,13 +326,13 @@ class BrandMatcher:
             window = ""
             for j in range(i, min(n, i + MAX_WINDOW_TOKENS)):
                 window += parts[j]
-                entry = keys.get(window)
-                if entry is not None:
-                    if entry[1]:
-                        excluded.update(entry[1])
-                    if entry[0]:
-                        best, best_end = entry[0], j + 1
-                if window not in prefixes:
+                for entry in (word_keys.get(window), tag_keys.get(window)):
+                    if entry is not None:
+                        if entry[1]:
+                            excluded.update(entry[1])
+                        if entry[0]:
+                            best, best_end = entry[0], j + 1
+                if window not in word_prefixes and window not in tag_prefixes:
                     break
             if best and i >= covered_until:
                 hits.append((position, best))
@@ -329,7 +356,7 @@ class BrandMatcher:
             brands = self._handle_keys.get(part)
             if brands:
                 hits.append((position, brands))
-        self._scan_parts(parts, self._word_keys, self._word_prefixes, position, hits, excluded)
+        self._scan_parts(parts, position, hits, excluded, hashtag=False)
 
 
 def _position(hit: tuple[int, tuple[int, ...]]) -> int:
@@ -351,9 +378,26 @@ def _positions_of(items: Sequence[str], wanted: Iterable[str]) -> list[int]:
 
 _G, _H, _L, _D, _E = LATIN_CODES
 
+# token → match_fold(token): folding whole mentions with str.replace costs more than one memo
+# lookup per token, and tokens repeat. A pure function cache, cleared when it grows too large.
+_FOLD_MEMO: dict[str, str] = {}
+_FOLD_MEMO_LIMIT = 200_000
 
-def _has_latin_word(codes: str) -> bool:
-    return _L in codes or _E in codes or _G in codes or _D in codes or _H in codes
+
+def _fold_token(token: str) -> str:
+    folded = _FOLD_MEMO.get(token)
+    if folded is None:
+        if len(_FOLD_MEMO) > _FOLD_MEMO_LIMIT:
+            _FOLD_MEMO.clear()
+        folded = _FOLD_MEMO[token] = match_fold(token)
+    return folded
+
+
+def _folded_tokens(tokens: Sequence[str]) -> list[str]:
+    folded = list(map(_FOLD_MEMO.get, tokens))
+    if None in folded:
+        folded = list(map(_fold_token, tokens))
+    return folded  # type: ignore[return-value]
 
 
 def _trie_regex(keys: Iterable[str]) -> re.Pattern[str]:

@@ -4,8 +4,10 @@ A keyword lexicon, not a model: categories must be explainable to the PR on-call
 ("8 of 10 posts say قطع / vasl nemishe / down"), and the lists in `streams/data/categories.yaml`
 can be extended by ops without retraining. Each category sums the weights of its terms found in
 the mention (strong 1.0, weak 0.5); the best category needs at least 1.0, ties go to the more
-serious category (`PRIORITY`). Terms are matched the way brand aliases are: on normalized tokens,
-multi-word terms also when written joined or with ZWNJ, and `word*` terms by prefix.
+serious category (`PRIORITY`). Terms are matched on normalized tokens (and the words inside
+hashtags); a multi-word term also when written joined or with ZWNJ ("بی ادب" = "بی‌ادب" = "بیادب"),
+and a `word*` term with common English/Finglish/Persian endings. Scoring is two set intersections
+per mention plus an in-place check of the few multi-word terms whose rarest word occurs.
 """
 
 from __future__ import annotations
@@ -30,12 +32,19 @@ MIN_SCORE = 1.0
 
 CATEGORIES_FILE = Path(__file__).resolve().parent / "data" / "categories.yaml"
 
-# Words too frequent to anchor a phrase on (each anchor found in a mention costs a check).
+# Words too frequent in brand mentions to anchor a phrase on (each anchor found costs a check):
+# function words, light verbs, and what every complaint talks about (internet, app, order, ...).
 _COMMON_WORDS = (
     load_wordlist("stopwords_fa.txt")
     | load_wordlist("stopwords_en.txt")
     | load_wordlist("stopwords_finglish.txt")
-    | frozenset(tokenize("نیست نشده نمیشه نمیده نداره بار مشکل بدید کنید کرد کرده shode nist not no on up"))
+    | frozenset(
+        tokenize(
+            "نیست نشده نمیشه نمیده نداره نداریم ندارم بار مشکل بدید کنید کرد کرده اینترنت نت سرعت پول "
+            "سفارش پشتیبانی جواب قیمت اپ سایت برنامه سرویس حساب کارت گوشی "
+            "shode nist not no on up internet net app site order service account card phone"
+        )
+    )
 )
 
 
@@ -79,27 +88,48 @@ class CategoryLexicon:
             offset = max(range(len(tokens)), key=lambda i: (tokens[i] not in _COMMON_WORDS, len(tokens[i])))
             self._anchors.setdefault(tokens[offset], []).append((offset, tuple(tokens), key))
 
-    def scores(self, words: Sequence[str]) -> list[float]:
-        """Summed term weights per category (index into CATEGORIES), each distinct term once."""
+    def found_terms(self, words: Sequence[str]) -> Iterable[str]:
+        """The distinct term keys found in `words`."""
+        words = tuple(words)
         found: Iterable[str] = self._key_set.intersection(words)
         anchors = self._anchor_set.intersection(words)
         if anchors:
             phrases: set[str] = set()
-            for i in _positions_of(words, anchors):
-                for offset, phrase, key in self._anchors[words[i]]:
-                    start = i - offset
-                    if start >= 0 and tuple(words[start : start + len(phrase)]) == phrase:
-                        phrases.add(key)
+            for anchor in anchors:
+                positions = (
+                    [words.index(anchor)] if words.count(anchor) == 1 else _positions_of(words, (anchor,))
+                )
+                for i in positions:
+                    for offset, phrase, key in self._anchors[anchor]:
+                        start = i - offset
+                        if start >= 0 and words[start : start + len(phrase)] == phrase:
+                            phrases.add(key)
             if phrases:
                 found = phrases.union(found)
+        return found
+
+    def scores(self, words: Sequence[str]) -> list[float]:
+        """Summed term weights per category (index into CATEGORIES), each distinct term once."""
         totals = [0.0] * len(CATEGORIES)
-        for key in found:
+        for key in self.found_terms(words):
             for category, weight in self._keys[key]:
                 totals[category] += weight
         return totals
 
     def best(self, words: Sequence[str]) -> str | None:
-        totals = self.scores(words)
+        found = self.found_terms(words)
+        if not found:
+            return None
+        if len(found) == 1:  # the common case: one term decides alone
+            (key,) = found
+            hits = self._keys[key]
+            if len(hits) == 1:
+                category, weight = hits[0]
+                return CATEGORIES[category] if weight >= MIN_SCORE else None
+        totals = [0.0] * len(CATEGORIES)
+        for key in found:
+            for category, weight in self._keys[key]:
+                totals[category] += weight
         top = max(totals)
         if top < MIN_SCORE:
             return None
@@ -125,7 +155,7 @@ def inflections(stem: str) -> tuple[str, ...]:
     return (stem, *(stem + suffix for suffix in suffixes))
 
 
-def _positions_of(items: Sequence[str], wanted: set[str]) -> list[int]:
+def _positions_of(items: Sequence[str], wanted: Iterable[str]) -> list[int]:
     """Indexes of `items` that are in `wanted` (small), found with C-level list.index/count."""
     positions: list[int] = []
     for item in wanted:
@@ -160,25 +190,16 @@ def _category_words(view: AnalyzedText) -> Sequence[str]:
             words.extend(part for part in token[1:].split("_") if part)
         else:
             words.append(token)
-    return words
+    return tuple(words)
 
 
 def categorize(view: AnalyzedText, lexicon: CategoryLexicon | None = None) -> str | None:
     """The complaint category of a mention, or None when it names none clearly."""
-    return (lexicon or _LEXICON).best(_category_words(view))
+    words = view.tokens if _HASHTAG_CODE not in view.kind_codes else _category_words(view)
+    return (lexicon or _LEXICON).best(words)
 
 
 def category_scores(view: AnalyzedText, lexicon: CategoryLexicon | None = None) -> dict[str, float]:
     """Per-category evidence (for explaining a decision and for tests)."""
     totals = (lexicon or _LEXICON).scores(_category_words(view))
     return {name: score for name, score in zip(CATEGORIES, totals, strict=True) if score}
-
-
-def categories_of(views: Iterable[AnalyzedText]) -> dict[str, int]:
-    """How many of `views` fall in each category (alert evidence: "what is this about")."""
-    counts: dict[str, int] = {}
-    for view in views:
-        category = categorize(view)
-        if category is not None:
-            counts[category] = counts.get(category, 0) + 1
-    return counts

@@ -106,6 +106,19 @@ def test_finglish_ezafe_variant(matcher):
     assert brands_in(matcher, "hamrah aval antenn nadare") == ["mci"]
 
 
+@pytest.mark.parametrize(
+    "text", ["نوین‌نتو ببندید", "این نوین نته که قطعه", "نویننت‌رو کنسل کردم", "دیجی‌کالام نیومد"]
+)
+def test_persian_clitics_glued_to_a_name(matcher, text):
+    assert brands_in(matcher, text) in (["novinnet"], ["digikala"])
+
+
+def test_clitics_do_not_open_word_boundaries(matcher):
+    assert brands_in(matcher, "اسنپفودو سفارش دادم") == ["snappfood"]
+    assert brands_in(matcher, "اسنپتون") == ["snapp"]
+    assert brands_in(matcher, "اسنپیار") == []
+
+
 def test_madda_may_be_left_out(matcher):
     assert brands_in(matcher, "آسیاتک قطعه") == ["asiatech"]
     assert brands_in(matcher, "اسیاتک قطعه") == ["asiatech"]
