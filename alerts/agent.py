@@ -21,13 +21,10 @@ from alerts.channels.registry import build_channels
 from alerts.dispatcher import AlertDispatcher, DeadLetter
 from alerts.store import AlertStore
 from streams import topics
+from streams.app import declare_topic, encode_json
 from streams.signal import Signal
 
 log = logging.getLogger("bohran.alerts")
-
-
-def _dumps(value: dict[str, Any]) -> bytes:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
 class AlertRuntime:
@@ -76,13 +73,9 @@ class AlertRuntime:
 def install_alert_agent(app: faust.App, settings: Any, config: Any) -> AlertRuntime:
     layout: topics.TopicLayout = settings.layout
 
-    def topic(name: str) -> faust.TopicT:
-        return app.topic(layout.name(name), partitions=layout.partitions_for(name), value_serializer="raw",
-                         key_serializer="raw")
-
-    signals_topic = topic(topics.SIGNALS)
-    audit_topic = topic(topics.ALERTS)
-    dlq_topic = topic(topics.ALERTS_DLQ)
+    signals_topic = declare_topic(app, layout, topics.SIGNALS)
+    audit_topic = declare_topic(app, layout, topics.ALERTS)
+    dlq_topic = declare_topic(app, layout, topics.ALERTS_DLQ)
     namespace = os.environ.get("BOHRAN_REDIS_PREFIX", "") + "bohran"
     runtime = AlertRuntime(config, settings.redis_url, namespace, dlq_topic)
 
@@ -99,7 +92,7 @@ def install_alert_agent(app: faust.App, settings: Any, config: Any) -> AlertRunt
             for outcome in outcomes:
                 await audit_topic.send(
                     key=signal.brand.encode(),
-                    value=_dumps({
+                    value=encode_json({
                         "at": time.time(), "fingerprint": signal.fingerprint, "status": signal.status,
                         "severity": signal.severity, "channel": outcome.channel, "ok": outcome.ok,
                         "attempts": outcome.attempts, "error": outcome.error, "elapsed": outcome.elapsed,

@@ -69,8 +69,15 @@ class WorkerSettings:
         return cls(**values)
 
 
-def _dumps(value: dict[str, Any]) -> bytes:
+def encode_json(value: dict[str, Any]) -> bytes:
+    """Compact UTF-8 JSON: the wire form of every record bohran's agents produce."""
     return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def declare_topic(app: faust.App, layout: topics.TopicLayout, name: str) -> faust.TopicT:
+    """A bohran topic with its prefixed name, partition count and raw bytes in and out."""
+    return app.topic(layout.name(name), partitions=layout.partitions_for(name), value_serializer="raw",
+                     key_serializer="raw")
 
 
 class StreamsRuntime:
@@ -144,13 +151,10 @@ def create_app(
     runtime = StreamsRuntime(config)
     layout = settings.layout
 
-    def topic(name: str) -> faust.TopicT:
-        return app.topic(layout.name(name), partitions=layout.partitions_for(name), value_serializer="raw", key_serializer="raw")
-
-    mentions_topic = topic(topics.MENTIONS)
-    enriched_topic = topic(topics.MENTIONS_ENRICHED)
-    signals_topic = topic(topics.SIGNALS)
-    dlq_topic = topic(topics.MENTIONS_DLQ)
+    mentions_topic = declare_topic(app, layout, topics.MENTIONS)
+    enriched_topic = declare_topic(app, layout, topics.MENTIONS_ENRICHED)
+    signals_topic = declare_topic(app, layout, topics.SIGNALS)
+    dlq_topic = declare_topic(app, layout, topics.MENTIONS_DLQ)
     state_table = app.Table(
         "brand-state", default=None, partitions=layout.partitions,
         schema=faust.Schema(key_serializer="json", value_serializer="json"),
@@ -168,7 +172,7 @@ def create_app(
                 for rejection in rejections:
                     metrics.count_dlq("enrich", rejection.reason)
                     metrics.count_mentions("other", "rejected")
-                    await dlq_topic.send(value=_dumps(rejection.to_dlq_record("enrich")))
+                    await dlq_topic.send(value=encode_json(rejection.to_dlq_record("enrich")))
             mentions, duplicates = runtime.recent.fresh(mentions, now=wall_now)
             if duplicates:
                 metrics.count_mentions("other", "duplicate", duplicates)
@@ -181,12 +185,12 @@ def create_app(
                 result = runtime.enricher.enrich_batch(chunk)
                 record_enrich_metrics(chunk, result, wall_now)
                 for batch in result.batches:
-                    await enriched_topic.send(key=batch.brand.encode(), value=_dumps(batch.to_dict()))
+                    await enriched_topic.send(key=batch.brand.encode(), value=encode_json(batch.to_dict()))
                 await asyncio.sleep(0)
 
     async def publish(signals: list[Signal]) -> None:
         for signal in signals:
-            await signals_topic.send(key=signal.brand.encode(), value=_dumps(signal.to_dict()))
+            await signals_topic.send(key=signal.brand.encode(), value=encode_json(signal.to_dict()))
 
     def checkpoint(brand: str) -> None:
         partition = runtime.brand_partition.get(brand)
