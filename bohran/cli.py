@@ -27,6 +27,7 @@ COMMAND_MODULES = (
     "bohran.commands.backtest",
     "bohran.commands.alerts",
     "bohran.commands.explain",
+    "bohran.commands.advocates",
 )
 
 for _name in COMMAND_MODULES:

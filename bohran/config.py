@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, model_validator
 
 from alerts.channels.config import secret_env_names
 from alerts.config import AlertingConfig
@@ -18,6 +18,16 @@ class BohranConfig(StreamsConfig):
 
     @property
     def streams(self) -> StreamsConfig:
+        return self
+
+    @model_validator(mode="after")
+    def _advocates_receiver_exists(self) -> BohranConfig:
+        receiver = self.advocates.receiver
+        if receiver is not None and self.alerting.receiver(receiver) is None:
+            names = ", ".join(r.name for r in self.alerting.receivers)
+            raise ValueError(
+                f"advocates.receiver: unknown receiver {receiver!r} (alerting.receivers: {names})"
+            )
         return self
 
 

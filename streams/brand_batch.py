@@ -15,6 +15,7 @@ from typing import Any
 
 BUCKET_SECONDS = 60
 TOP_POSTS_PER_MINUTE = 5
+TOP_POSITIVE_PER_MINUTE = 3  # positive posts carried for the advocates digest (streams/advocates.py)
 TOP_TERMS_PER_MINUTE = 20
 TOP_AUTHORS_PER_MINUTE = 20
 POST_TEXT_CHARS = 500
@@ -64,6 +65,8 @@ class MinuteAggregate:
     new_authors: int = 0  # negative mentions from accounts with almost no followers (bot-flood evidence)
     near_duplicates: int = 0  # negative mentions whose text repeats another's in this minute
     top_posts: list[PostSummary] = field(default_factory=list)  # by reach, negative first
+    # Positive posts by reach: negatives crowd them out of `top_posts`, and the advocates digest needs them.
+    top_positive: list[PostSummary] = field(default_factory=list)
 
     def merge(self, other: MinuteAggregate) -> None:
         """Add another aggregate of the same minute into this one (bounded evidence kept bounded)."""
@@ -89,6 +92,11 @@ class MinuteAggregate:
         posts = self.top_posts + [p for p in other.top_posts if p.id not in seen]
         posts.sort(key=_post_rank, reverse=True)
         self.top_posts = posts[:TOP_POSTS_PER_MINUTE]
+        if other.top_positive:
+            held = {p.id for p in self.top_positive}
+            positive = self.top_positive + [p for p in other.top_positive if p.id not in held]
+            positive.sort(key=lambda p: p.reach, reverse=True)
+            self.top_positive = positive[:TOP_POSITIVE_PER_MINUTE]
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -97,6 +105,7 @@ class MinuteAggregate:
     def from_dict(cls, data: dict[str, Any]) -> MinuteAggregate:
         data = dict(data)
         data["top_posts"] = [PostSummary.from_dict(p) for p in data.get("top_posts", ())]
+        data["top_positive"] = [PostSummary.from_dict(p) for p in data.get("top_positive", ())]
         return cls(**data)
 
 
@@ -173,6 +182,11 @@ class BrandBatchBuilder:
                     seen.add(near_duplicate_key)
         elif post.sentiment == "positive":
             agg.positive += 1
+            best = agg.top_positive
+            if len(best) < TOP_POSITIVE_PER_MINUTE or post.reach > best[-1].reach:
+                best.append(post)
+                best.sort(key=lambda p: p.reach, reverse=True)
+                del best[TOP_POSITIVE_PER_MINUTE:]
         else:
             agg.neutral += 1
         posts = agg.top_posts

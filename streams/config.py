@@ -7,6 +7,7 @@ The whole file is assembled in `bohran.config`, which also holds the alerting se
 from __future__ import annotations
 
 import re
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     BaseModel,
@@ -71,6 +72,54 @@ class IngestConfig(StrictModel):
     max_text_chars: int = Field(default=10_000, gt=0, le=1_000_000)
 
 
+SEND_AT = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)(?::([0-5]\d))?$")
+
+
+class AdvocatesConfig(StrictModel):
+    """The daily advocates digest: per brand, the top positive high-reach mentions of the last day,
+    with links, so the team can thank happy customers. Not an alert: no lifecycle, no ack."""
+
+    enabled: bool = False
+    send_at: str = Field(
+        default="09:00",
+        description="local time (HH:MM or HH:MM:SS) the digest is sent; a period ends at this time each day",
+    )
+    timezone: str = Field(
+        default="Asia/Tehran", description="IANA zone of send_at and of times in the digest"
+    )
+    top_k: int = Field(default=5, ge=1, le=20, description="posts per brand per digest")
+    min_reach: float = Field(default=1000.0, ge=0, description="posts below this reach are not candidates")
+    receiver: str | None = Field(
+        default=None,
+        description="an `alerting.receivers` name; unset: the alert route tree decides, with labels "
+        "brand, the brand's labels and kind=advocates",
+    )
+
+    @field_validator("send_at")
+    @classmethod
+    def _clock_time(cls, value: str) -> str:
+        if not SEND_AT.match(value):
+            raise ValueError("must be a 24-hour local time HH:MM or HH:MM:SS, e.g. '09:00'")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown IANA time zone {value!r} (e.g. 'Asia/Tehran', 'UTC')") from None
+        return value
+
+    @property
+    def send_at_seconds(self) -> int:
+        """Seconds after local midnight."""
+        match = SEND_AT.match(self.send_at)
+        assert match is not None  # validated
+        hours, minutes, seconds = match.groups()
+        return int(hours) * 3600 + int(minutes) * 60 + int(seconds or 0)
+
+
 class StreamsConfig(StrictModel):
     """Everything the enrich and detect stages need."""
 
@@ -79,6 +128,7 @@ class StreamsConfig(StrictModel):
     brands: list[BrandConfig] = Field(default_factory=list)
     detection: DetectionConfig = Field(default_factory=DetectionConfig)
     ingest: IngestConfig = Field(default_factory=IngestConfig)
+    advocates: AdvocatesConfig = Field(default_factory=AdvocatesConfig)
 
     @model_validator(mode="after")
     def _unique_brand_ids(self) -> StreamsConfig:

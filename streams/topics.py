@@ -17,7 +17,8 @@ SIGNALS = "signals"
 ALERTS = "alerts"
 MENTIONS_DLQ = "mentions-dlq"
 ALERTS_DLQ = "alerts-dlq"
-ALL_TOPICS = (MENTIONS, MENTIONS_ENRICHED, SIGNALS, ALERTS, MENTIONS_DLQ, ALERTS_DLQ)
+DIGESTS = "digests"  # the detect stage's tick writes advocates digests here; the alert stage delivers them
+ALL_TOPICS = (MENTIONS, MENTIONS_ENRICHED, SIGNALS, ALERTS, MENTIONS_DLQ, ALERTS_DLQ, DIGESTS)
 
 
 @dataclass(frozen=True, slots=True)

@@ -204,7 +204,7 @@ def silence_command(brand: str, duration: str = SILENCE_DURATION, comment: str =
 # ---------------------------------------------------------------- facts
 
 
-def _post_fact(post: PostSummary) -> PostFact:
+def post_fact(post: PostSummary) -> PostFact:
     text = one_line(post.text)
     if len(text) > MAX_POST_CHARS:
         text = text[: MAX_POST_CHARS - 1].rstrip() + "…"
@@ -295,7 +295,7 @@ def _top_posts(alerts: Iterable[Alert], limit: int) -> list[PostFact]:
             if seen is None or post.reach > seen.reach:
                 best[post.id] = post
     ranked = sorted(best.values(), key=lambda p: (p.sentiment == "negative", p.reach), reverse=True)
-    return [_post_fact(p) for p in ranked[:limit]]
+    return [post_fact(p) for p in ranked[:limit]]
 
 
 def _previous_incident(info: Mapping[str, object] | None, tz: str) -> str | None:
