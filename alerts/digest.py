@@ -119,7 +119,7 @@ class EmailDigestSender:
 
     async def send(self, summary: DigestSummary) -> None:
         message = render_digest_email(summary, from_addr=self._channel.from_addr, to=self._channel.to)
-        await asyncio.to_thread(self._channel._send_blocking, message)
+        await self._channel.send_message(message)
 
     async def aclose(self) -> None:
         return None

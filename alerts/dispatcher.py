@@ -15,6 +15,11 @@ Delivery is at-least-once per channel with the key making duplicates harmless; a
 fails at the retry deadline yields a `DeadLetter` (`take_dead_letters()` or the `dead_letter_sink`
 callback) for the `alerts-dlq` topic, which `redrive()` sends again. If Redis is down the store
 fails open and all of this continues from local state.
+
+A worker delivers in the background (`background_delivery=True`): steps 1-3 stay in input order,
+but a channel retrying through an outage (minutes, up to its deadline) must not hold up the next
+signal, the timers, or other channels' pages. Outcomes then go to `on_delivered`, and shutdown
+gives the claims of unfinished deliveries back so the next owner resends them from the outbox.
 """
 
 from __future__ import annotations
@@ -146,6 +151,8 @@ class AlertDispatcher:
         monotonic: Callable[[], float] = time.monotonic,
         outbox_grace: float = DEFAULT_OUTBOX_GRACE_SECONDS,
         dead_letter_sink: Callable[[DeadLetter], Awaitable[None]] | None = None,
+        background_delivery: bool = False,
+        on_delivered: Callable[[Notification, list[DeliveryOutcome]], Awaitable[None]] | None = None,
     ) -> None:
         self.config = config
         self.store = store
@@ -158,6 +165,9 @@ class AlertDispatcher:
         self.outbox_grace = outbox_grace
         self._dead_letter_sink = dead_letter_sink
         self._dead_letters: list[DeadLetter] = []
+        self.background_delivery = background_delivery
+        self._on_delivered = on_delivered
+        self._deliveries: set[asyncio.Task[None]] = set()  # background deliveries still running
         self._lock = asyncio.Lock()
         self._in_flight: set[str] = set()  # notification keys this process is delivering now
         self._pending = Decision()  # from update_config (sync), committed at the next call
@@ -258,8 +268,26 @@ class AlertDispatcher:
         """Open alerts as this process knows them."""
         return self.policy.open_alerts()
 
-    async def aclose(self) -> None:
-        """Close the channels (current and retired) and the store."""
+    async def drain(self, timeout: float | None = None) -> bool:
+        """Wait for background deliveries (those started meanwhile too); True if none is left."""
+        loop = asyncio.get_running_loop()  # real time: the injected clocks may stand still in tests
+        deadline = None if timeout is None else loop.time() + timeout
+        while self._deliveries:
+            remaining = None if deadline is None else deadline - loop.time()
+            if remaining is not None and remaining <= 0:
+                return False
+            await asyncio.wait(set(self._deliveries), timeout=remaining)
+        return True
+
+    async def aclose(self, grace: float = 2.0) -> None:
+        """Let background deliveries finish for `grace` seconds, cancel the rest (their claims are
+        released and their outbox entries stay for the next owner), then close channels and store."""
+        if not await self.drain(grace):
+            pending = list(self._deliveries)
+            log.warning("shutting down with %d delivery(ies) unfinished; left in the outbox", len(pending))
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
         for channel in [*self.channels.values(), *self._retired]:
             await channel.aclose()
         self._retired.clear()
@@ -343,8 +371,38 @@ class AlertDispatcher:
     # -- delivery --------------------------------------------------------------------------------
 
     async def _deliver_all(self, notifications: Iterable[Notification]) -> list[DeliveryOutcome]:
-        results = await asyncio.gather(*(self._deliver(n, n.channels) for n in notifications))
+        """Deliver now and return the outcomes, or (background delivery) start and return []."""
+        if self.background_delivery:
+            for notification in notifications:
+                self._start_delivery(notification)
+            return []
+        results = await asyncio.gather(*(self._deliver_and_report(n) for n in notifications))
         return [outcome for outcomes in results for outcome in outcomes]
+
+    def _start_delivery(self, notification: Notification) -> None:
+        self._in_flight.add(notification.key)  # now, so the next tick does not start it a second time
+        task = asyncio.create_task(
+            self._deliver_in_background(notification), name=f"deliver-{notification.key}"
+        )
+        self._deliveries.add(task)
+        task.add_done_callback(self._deliveries.discard)
+
+    async def _deliver_in_background(self, notification: Notification) -> None:
+        try:
+            await self._deliver_and_report(notification)
+        except Exception:  # noqa: BLE001 - nobody awaits this task: log, the outbox keeps the entry
+            log.exception("delivering notification %s failed unexpectedly", notification.key)
+        finally:
+            self._in_flight.discard(notification.key)
+
+    async def _deliver_and_report(self, notification: Notification) -> list[DeliveryOutcome]:
+        outcomes = await self._deliver(notification, notification.channels)
+        if self._on_delivered is not None and outcomes:
+            try:
+                await self._on_delivered(notification, outcomes)
+            except Exception:  # noqa: BLE001 - an audit hiccup must not look like a failed delivery
+                log.warning("on_delivered callback failed for %s", notification.key, exc_info=True)
+        return outcomes
 
     async def _redeliver_outbox(self) -> list[DeliveryOutcome]:
         """Entries left by a crash (ours or another worker's) once they are older than the grace."""
@@ -356,8 +414,7 @@ class AlertDispatcher:
         ]
         if due:
             log.info("redelivering %d notification(s) left in the outbox", len(due))
-        results = await asyncio.gather(*(self._deliver(n, n.channels) for n in due))
-        return [outcome for outcomes in results for outcome in outcomes]
+        return await self._deliver_all(due)
 
     async def _deliver(
         self, notification: Notification, names: Sequence[str], *, redrive: bool = False
@@ -387,14 +444,20 @@ class AlertDispatcher:
             return None, claim
         if claim is ClaimResult.IN_FLIGHT:
             return None, claim
-        outcome = await deliver_with_retry(
-            _ClaimKeepingChannel(channel, self.store, notification.key),
-            notification,
-            self.retry_policy,
-            sleep=self._sleep,
-            clock=self._monotonic,
-            rand=self._rand,
-        )
+        try:
+            outcome = await deliver_with_retry(
+                _ClaimKeepingChannel(channel, self.store, notification.key),
+                notification,
+                self.retry_policy,
+                sleep=self._sleep,
+                clock=self._monotonic,
+                rand=self._rand,
+            )
+        except asyncio.CancelledError:
+            # Shutdown mid-retry: hand the claim back so the next owner resends from the outbox
+            # now rather than after the claim's TTL.
+            await self.store.release_claim(name, notification.key)
+            raise
         for _ in range(outcome.attempts - 1):
             self._record_notification(name, "failed")
             self._record_notification(name, "retried")

@@ -68,7 +68,10 @@ class SmtpEmailChannel:
         return render_email(notification, from_addr=self.from_addr, to=self.to, tz=self.tz)
 
     async def send(self, notification: Notification) -> None:
-        message = self.render(notification)
+        await self.send_message(self.render(notification))
+
+    async def send_message(self, message: EmailMessage) -> None:
+        """Send an already rendered message (alerts, digests) with this channel's SMTP session handling."""
         await asyncio.to_thread(self._send_blocking, message)
 
     async def aclose(self) -> None:

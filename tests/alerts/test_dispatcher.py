@@ -210,9 +210,8 @@ async def test_crash_after_deciding_is_delivered_from_the_outbox_exactly_once(ri
     key = delivered_email.sent[0].key
     while await raw.get(f"d:delivery:email:{key}") != "delivered":
         await asyncio.sleep(0.01)
-    task.cancel()  # the worker dies mid-send to slack, after email got it
-    with pytest.raises(asyncio.CancelledError):
-        await task
+    # The worker dies mid-send to slack, after email got it: it never runs again (its task stays
+    # hung; a cancel would be a graceful shutdown, which gives the claim back).
     assert len(await raw.hgetall("d:outbox")) == 1
 
     successor = rig.dispatcher(config, outbox_grace=10)
@@ -227,6 +226,65 @@ async def test_crash_after_deciding_is_delivered_from_the_outbox_exactly_once(ri
     assert rig.channels["slack"].kinds() == ["new"]
     assert await raw.hgetall("d:outbox") == {}
     assert await successor.tick() == []
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+
+
+async def test_background_delivery_does_not_hold_up_the_next_signal(rig: Rig, raw: Redis) -> None:
+    """A channel stuck retrying (a Slack outage) must not delay other brands' pages or channels."""
+    audited: list[tuple[str, str, bool]] = []
+
+    async def audit(notification: Notification, outcomes: list) -> None:
+        audited.extend((notification.brand, o.channel, o.ok) for o in outcomes)
+
+    brands = [*BRANDS, BrandConfig(id="tazeban", name="Tazeban", aliases=["tazeban"])]
+    config = Settings(settings().alerting, brands)
+    slow_slack = RecordingChannel("slack")
+    slow_slack.hang = asyncio.Event()
+    rig.channels["slack"] = slow_slack
+    dispatcher = rig.dispatcher(config, background_delivery=True, on_delivered=audit)
+
+    assert await dispatcher.on_signal(build_signal()) == []  # returns once decided and saved
+    assert await asyncio.wait_for(dispatcher.on_signal(build_signal(brand="tazeban")), 2) == []
+    await asyncio.sleep(0.05)
+    assert [n.brand for n in rig.channels["email"].sent] == ["novinnet", "tazeban"]
+    assert slow_slack.sent == [] and slow_slack.attempts == 2
+    assert await dispatcher.tick() == []  # the timer neither waits nor starts them a second time
+    assert slow_slack.attempts == 2
+
+    slow_slack.hang.set()
+    assert await dispatcher.drain(2)
+    assert sorted(audited) == [
+        ("novinnet", "email", True),
+        ("novinnet", "slack", True),
+        ("tazeban", "email", True),
+        ("tazeban", "slack", True),
+    ]
+    assert [n.brand for n in slow_slack.sent] == ["novinnet", "tazeban"]
+    assert await raw.hgetall("d:outbox") == {}
+
+
+async def test_shutdown_mid_retry_leaves_the_outbox_and_gives_the_claim_back(rig: Rig, raw: Redis) -> None:
+    hung = RecordingChannel("slack")
+    hung.hang = asyncio.Event()
+    rig.channels["slack"] = hung
+    leaving = rig.dispatcher(background_delivery=True)
+    await leaving.on_signal(build_signal())
+    await asyncio.sleep(0.05)
+    assert hung.attempts == 1 and len(rig.channels["email"].sent) == 1
+
+    await leaving.aclose(grace=0.1)  # the rebalance/shutdown: slack is still being retried
+    assert len(await raw.hgetall("d:outbox")) == 1
+    assert [k async for k in raw.scan_iter("d:delivery:slack:*")] == []  # claim released
+
+    hung.hang = None
+    successor = rig.dispatcher(outbox_grace=10)
+    rig.clock.advance(10)
+    outcomes = await successor.tick()  # at once, not after the (120 s) claim TTL
+    assert [(o.channel, o.ok) for o in outcomes] == [("slack", True)]
+    assert len(rig.channels["email"].sent) == 1 and len(hung.sent) == 1
+    assert await raw.hgetall("d:outbox") == {}
 
 
 async def test_redis_outage_keeps_paging_and_reconciles_after_restart(

@@ -1,18 +1,18 @@
-"""Fixtures for channel tests: real servers on 127.0.0.1 (see servers.py)."""
+"""Fixtures for channel tests: real servers on 127.0.0.1 (bohran.receivers and servers.py)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 
 import pytest
 
+from bohran.receivers import WebhookReceiver
+
 from .servers import (
     AlertmanagerProcess,
-    HttpReceiver,
     SmtpServer,
     TlsFiles,
     make_tls_files,
-    running_http_receiver,
     start_alertmanager,
     start_smtp,
     starttls_auth_options,
@@ -20,9 +20,10 @@ from .servers import (
 
 
 @pytest.fixture
-async def http_receiver() -> AsyncIterator[HttpReceiver]:
-    async with running_http_receiver() as receiver:
-        yield receiver
+def http_receiver() -> Iterator[WebhookReceiver]:
+    receiver = WebhookReceiver().start()
+    yield receiver
+    receiver.stop()
 
 
 @pytest.fixture(scope="session")

@@ -1,82 +1,20 @@
-"""Loopback servers for channel tests: an HTTP receiver, aiosmtpd SMTP servers, a test certificate."""
+"""Loopback servers for channel tests: aiosmtpd SMTP servers, a test certificate, Alertmanager.
+
+The HTTP receiver is `bohran.receivers.WebhookReceiver` (the one `make run` uses), so there is one
+programmable Slack/webhook stand-in for every test."""
 
 from __future__ import annotations
 
-import asyncio
-import json
 import shutil
 import socket
 import ssl
 import subprocess
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from aiohttp import web
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword
-
-
-@dataclass
-class ReceivedRequest:
-    method: str
-    path: str
-    headers: dict[str, str]
-    body: bytes
-    at: float
-
-    def json(self):
-        return json.loads(self.body)
-
-
-@dataclass
-class HttpReceiver:
-    """Records every request; answers from `script` (status, headers, body) first, then 200 "ok"."""
-
-    base_url: str = ""
-    requests: list[ReceivedRequest] = field(default_factory=list)
-    script: list[tuple[int, dict[str, str], str]] = field(default_factory=list)
-    delay: float = 0.0
-
-    def url(self, path: str = "/hook") -> str:
-        return self.base_url + path
-
-    async def handle(self, request: web.Request) -> web.Response:
-        body = await request.read()
-        self.requests.append(
-            ReceivedRequest(
-                request.method,
-                request.path_qs,
-                dict(request.headers),
-                body,
-                asyncio.get_running_loop().time(),
-            )
-        )
-        if self.delay:
-            await asyncio.sleep(self.delay)
-        if self.script:
-            status, headers, text = self.script.pop(0)
-            return web.Response(status=status, headers=headers, text=text)
-        return web.Response(status=200, text="ok")
-
-
-@asynccontextmanager
-async def running_http_receiver() -> AsyncIterator[HttpReceiver]:
-    receiver = HttpReceiver()
-    app = web.Application()
-    app.router.add_route("*", "/{tail:.*}", receiver.handle)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    host, port = runner.addresses[0][:2]
-    receiver.base_url = f"http://{host}:{port}"
-    try:
-        yield receiver
-    finally:
-        await runner.cleanup()
 
 
 def free_port() -> int:

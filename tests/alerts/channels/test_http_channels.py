@@ -13,6 +13,7 @@ from alerts.channels.retry import RetryPolicy, deliver_with_retry
 from alerts.channels.slack import SlackWebhookChannel
 from alerts.channels.webhook import WebhookPostChannel
 from alerts.render.slack import SLACK_MAX_BLOCKS
+from bohran.receivers import Reply
 
 SECRET_PATH = "/services/T0SECRET/B0SECRET/XyZsecretToken"
 
@@ -26,7 +27,7 @@ class RecordingSleep:
 
 
 async def test_slack_posts_block_kit_json(http_receiver):
-    channel = SlackWebhookChannel("slack-pr", Secret(http_receiver.url(SECRET_PATH)))
+    channel = SlackWebhookChannel("slack-pr", Secret(http_receiver.url_for(SECRET_PATH)))
     try:
         await channel.send(make_notification())
     finally:
@@ -40,24 +41,22 @@ async def test_slack_posts_block_kit_json(http_receiver):
 
 
 async def test_slack_429_with_retry_after_is_retried_after_that_long(http_receiver):
-    http_receiver.script = [
-        (429, {"Retry-After": "3"}, "rate_limited"),
-        (429, {"Retry-After": "5"}, "rate_limited"),
-    ]
+    http_receiver.script(Reply.rate_limited(3), Reply.rate_limited(5))
     sleep = RecordingSleep()
     async with httpx.AsyncClient() as http:
-        channel = SlackWebhookChannel("slack-pr", Secret(http_receiver.url(SECRET_PATH)), http=http)
+        channel = SlackWebhookChannel("slack-pr", Secret(http_receiver.url_for(SECRET_PATH)), http=http)
         outcome = await deliver_with_retry(channel, make_notification(), RetryPolicy(), sleep=sleep)
     assert outcome.ok and outcome.attempts == 3
     assert sleep.delays == [3.0, 5.0]
-    assert len(http_receiver.requests) == 3
+    assert [r.status for r in http_receiver.requests] == [429, 429, 200]
+    assert [r.status for r in http_receiver.received()] == [200]
     assert http_receiver.requests[0].body == http_receiver.requests[2].body  # the same message each time
 
 
 async def test_slack_5xx_is_retried_with_backoff(http_receiver):
-    http_receiver.script = [(500, {}, "rollup_error"), (503, {}, "")]
+    http_receiver.script(Reply(500, body="rollup_error"), Reply(503, body=""))
     sleep = RecordingSleep()
-    channel = SlackWebhookChannel("slack-pr", Secret(http_receiver.url(SECRET_PATH)))
+    channel = SlackWebhookChannel("slack-pr", Secret(http_receiver.url_for(SECRET_PATH)))
     try:
         outcome = await deliver_with_retry(
             channel, make_notification(), RetryPolicy(), sleep=sleep, rand=lambda: 0.5
@@ -69,8 +68,8 @@ async def test_slack_5xx_is_retried_with_backoff(http_receiver):
 
 
 async def test_real_sleeps_really_wait(http_receiver):
-    http_receiver.script = [(503, {}, ""), (503, {}, "")]
-    channel = SlackWebhookChannel("slack-pr", Secret(http_receiver.url(SECRET_PATH)))
+    http_receiver.script(Reply(503), Reply(503))
+    channel = SlackWebhookChannel("slack-pr", Secret(http_receiver.url_for(SECRET_PATH)))
     try:
         outcome = await deliver_with_retry(
             channel, make_notification(), RetryPolicy(initial_backoff=0.05, jitter=0.0), rand=lambda: 0.5
@@ -84,9 +83,9 @@ async def test_real_sleeps_really_wait(http_receiver):
 
 @pytest.mark.parametrize("status", [400, 403, 404, 410])
 async def test_slack_other_4xx_is_permanent(http_receiver, status):
-    http_receiver.script = [(status, {}, "channel_not_found")]
+    http_receiver.script(Reply(status, body="channel_not_found"))
     sleep = RecordingSleep()
-    channel = SlackWebhookChannel("slack-pr", Secret(http_receiver.url(SECRET_PATH)))
+    channel = SlackWebhookChannel("slack-pr", Secret(http_receiver.url_for(SECRET_PATH)))
     try:
         outcome = await deliver_with_retry(channel, make_notification(), RetryPolicy(), sleep=sleep)
     finally:
@@ -115,8 +114,8 @@ async def test_connection_refused_is_retryable_and_the_url_stays_secret(caplog):
 
 
 async def test_secret_url_never_reaches_the_logs(http_receiver, caplog):
-    http_receiver.script = [(404, {}, f"no_service for {SECRET_PATH}")]
-    channel = SlackWebhookChannel("slack-pr", Secret(http_receiver.url(SECRET_PATH)))
+    http_receiver.script(Reply(404, body=f"no_service for {SECRET_PATH}"))
+    channel = SlackWebhookChannel("slack-pr", Secret(http_receiver.url_for(SECRET_PATH)))
     with caplog.at_level(logging.DEBUG):
         try:
             outcome = await deliver_with_retry(channel, make_notification(), RetryPolicy())
@@ -131,7 +130,7 @@ async def test_secret_url_never_reaches_the_logs(http_receiver, caplog):
 async def test_webhook_posts_alertmanager_shape_with_bearer_token(http_receiver):
     channel = WebhookPostChannel(
         "hook",
-        Secret(http_receiver.url("/alerts")),
+        Secret(http_receiver.url_for("/alerts")),
         bearer_token=Secret("tok-123"),
         external_url="http://bohran:8080",
     )
@@ -150,7 +149,7 @@ async def test_webhook_posts_alertmanager_shape_with_bearer_token(http_receiver)
 
 
 async def test_webhook_without_token_sends_no_authorization(http_receiver):
-    channel = WebhookPostChannel("hook", Secret(http_receiver.url("/alerts")))
+    channel = WebhookPostChannel("hook", Secret(http_receiver.url_for("/alerts")))
     try:
         await channel.send(make_notification())
     finally:
@@ -159,8 +158,8 @@ async def test_webhook_without_token_sends_no_authorization(http_receiver):
 
 
 async def test_slow_receiver_times_out_as_retryable(http_receiver):
-    http_receiver.delay = 0.4
-    channel = SlackWebhookChannel("slack-pr", Secret(http_receiver.url(SECRET_PATH)), timeout=0.1)
+    http_receiver.answer_with(Reply(delay=0.4))
+    channel = SlackWebhookChannel("slack-pr", Secret(http_receiver.url_for(SECRET_PATH)), timeout=0.1)
     try:
         with pytest.raises(DeliveryFailed) as info:
             await channel.send(make_notification())
