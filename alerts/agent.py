@@ -25,7 +25,7 @@ from alerts.digest import DigestDelivery, build_digest_senders
 from alerts.dispatcher import AlertDispatcher, DeadLetter
 from alerts.notification import Notification
 from alerts.store import AlertStore
-from streams import topics
+from streams import metrics, topics
 from streams.advocates import Digest
 from streams.app import declare_topic, encode_json
 from streams.signal import Signal
@@ -104,6 +104,7 @@ class AlertRuntime:
     async def _dead_letter(self, letter: DeadLetter) -> None:
         log.error("notification %s to %s dead-lettered: %s", letter.notification.key, letter.channel, letter.error)
         await self.dlq_topic.send(value=letter.to_bytes())
+        metrics.count_dlq("alert", "delivery_failed")
 
     def apply_config(self, config: Any) -> None:
         """Hot reload: routes, timings and channels apply to the next decision."""

@@ -16,9 +16,10 @@ floats; the table exports itself at scrape time. The objects keep the familiar s
 All objects live in prometheus-client's default registry: the worker serves
 `prometheus_client.generate_latest()` at `/metrics` on its web port (6066).
 
-Counters whose label values are a small known set are created at zero up front (`init_series`):
-`rate()`/`increase()` cannot see the first increment of a series that appears at 1, so a first config
-rejection or dead letter would otherwise never reach an alert rule or the dashboard.
+Counters and histograms whose label values are a small known set are created at zero up front
+(`init_series`, `set_configured_channels`): `rate()`/`increase()` cannot see the first increment of a
+series that appears at 1, so a first config rejection, dead letter or notification latency would
+otherwise never reach an alert rule or the dashboard.
 """
 
 from __future__ import annotations
@@ -56,6 +57,11 @@ NOTIFICATION_OUTCOMES = ("sent", "failed", "retried", "deduplicated", "dead_lett
 CHANNEL_TYPES = ("slack", "email", "webhook", "alertmanager", "console")
 CONFIG_RELOAD_RESULTS = ("applied", "rejected")
 REDIS_OPERATIONS = ("dedupe", "state_read", "state_write", "silences", "checkpoint", OTHER)
+# Stages that observe event lag / batch sizes, and the dead-letter reasons of stages after enrich:
+# their histograms and counters are created at zero (see `init_series`).
+EVENT_LAG_STAGES = ("enrich",)
+BATCH_STAGES = ("enrich", "detect")
+LATER_DLQ_REASONS = (("detect", "invalid_batch"), ("alert", "delivery_failed"))
 # Reason codes `streams.mention` gives rejected input; created at zero for the enrich stage.
 MENTION_REJECT_REASONS = (
     "invalid_json",
@@ -573,9 +579,16 @@ def init_series() -> None:
             MENTIONS.labels(platform, status)
     for reason in MENTION_REJECT_REASONS:
         DLQ.labels("enrich", reason)
+    for stage, reason in LATER_DLQ_REASONS:
+        DLQ.labels(stage, reason)
     for stage in STAGES:
         LATE_EVENTS.labels(stage)
         BATCHES.labels(stage)
+    # Histograms too: a quantile over rate() is NaN until a bucket has been seen to grow.
+    for stage in EVENT_LAG_STAGES:
+        EVENT_LAG.labels(stage)
+    for stage in BATCH_STAGES:
+        BATCH_SIZE.labels(stage)
     for transition in ALERT_TRANSITIONS:
         for severity in SEVERITIES:
             ALERTS.labels(transition, severity)
@@ -644,6 +657,9 @@ def set_configured_channels(channel_names: Iterable[str]) -> frozenset[str]:
     for name in names:
         for outcome in NOTIFICATION_OUTCOMES:
             NOTIFICATIONS.labels(name, outcome)
+        # The latency histogram too: created by its first observation, a channel's first page (often
+        # its only one for hours) would be invisible to rate() and so to the latency panel.
+        NOTIFICATION_LATENCY.labels(name)
     return removed
 
 

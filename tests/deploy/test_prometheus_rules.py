@@ -67,15 +67,12 @@ def test_promtool_rule_unit_tests_pass() -> None:
     assert "SUCCESS" in result.stdout
 
 
-def test_every_required_alert_exists_with_severity_and_runbook() -> None:
+def test_every_required_alert_exists_with_a_severity() -> None:
+    """Runbooks are checked in test_operations_doc.py."""
     rules = alert_rules()
     assert set(rules) >= REQUIRED_ALERTS, f"missing: {sorted(REQUIRED_ALERTS - set(rules))}"
-    operations = (REPO / "docs" / "operations.md").read_text(encoding="utf-8")
     for name, rule in rules.items():
         assert rule["labels"]["severity"] in {"warning", "critical"}, name
-        runbook = rule["annotations"]["runbook"]
-        assert runbook == f"docs/operations.md#{name.lower()}", name
-        assert f"### {name}" in operations, f"docs/operations.md has no runbook section for {name}"
 
 
 def test_unit_tests_show_every_alert_firing_and_not_firing() -> None:

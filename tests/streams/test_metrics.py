@@ -425,3 +425,13 @@ def test_catalog_matches_what_is_exposed() -> None:
             expected.add(base)
     assert exposed == expected
     assert len(m.metric_catalog()) == len(m.all_metrics())
+
+
+def test_configured_channels_latency_histogram_exists_before_first_delivery() -> None:
+    """rate() cannot see the first step of a series born at 1: the latency panel needs it at 0."""
+    m.set_configured_channels(["pager-new"])
+    count = REGISTRY.get_sample_value("bohran_notification_latency_seconds_count", {"channel": "pager-new"})
+    assert count == 0.0
+    m.record_notification("pager-new", "sent", 0.25)
+    count = REGISTRY.get_sample_value("bohran_notification_latency_seconds_count", {"channel": "pager-new"})
+    assert count == 1.0
