@@ -79,6 +79,13 @@ class DeliveryConfig(_Strict):
     idempotency_ttl_seconds: float = Field(
         default=7 * 86400.0, gt=0, description="how long a delivered key blocks a second delivery"
     )
+    max_concurrent_per_channel: int = Field(
+        default=4,
+        ge=1,
+        le=64,
+        description="sends in flight at once per channel: a burst across many brands must not trip "
+        "the receiver's rate limit (Slack allows about one message per second per webhook)",
+    )
     in_flight_ttl_seconds: float = Field(
         default=120.0,
         gt=0,

@@ -110,10 +110,11 @@ class _ClaimKeepingChannel:
     """Wraps a channel so each attempt first extends our delivery claim: a retry loop that runs for
     minutes must not look like a crashed sender to other workers."""
 
-    def __init__(self, channel: Channel, store: AlertStore, key: str) -> None:
+    def __init__(self, channel: Channel, store: AlertStore, key: str, slots: asyncio.Semaphore) -> None:
         self._channel = channel
         self._store = store
         self._key = key
+        self._slots = slots
         self.name = channel.name
         self.kind = channel.kind
         self._first = True
@@ -122,7 +123,8 @@ class _ClaimKeepingChannel:
         if not self._first:
             await self._store.refresh_claim(self.name, self._key)
         self._first = False
-        await self._channel.send(notification)
+        async with self._slots:  # held for one attempt only, never across a backoff sleep
+            await self._channel.send(notification)
 
     async def aclose(self) -> None:  # the wrapped channel belongs to the dispatcher's owner
         return None
@@ -307,8 +309,17 @@ class AlertDispatcher:
 
     def _apply_delivery_settings(self, delivery: DeliveryConfig) -> None:
         self.retry_policy = retry_policy_for(delivery)
+        if delivery.max_concurrent_per_channel != getattr(self, "_slot_limit", None):
+            self._slot_limit = delivery.max_concurrent_per_channel
+            self._slots: dict[str, asyncio.Semaphore] = {}  # sends already waiting keep their old one
         self.store.in_flight_ttl = delivery.in_flight_ttl_seconds
         self.store.delivered_ttl = delivery.idempotency_ttl_seconds
+
+    def _send_slots(self, channel: str) -> asyncio.Semaphore:
+        slots = self._slots.get(channel)
+        if slots is None:
+            slots = self._slots[channel] = asyncio.Semaphore(self._slot_limit)
+        return slots
 
     async def _restore(self) -> None:
         states = await self.store.load_all()
@@ -446,7 +457,7 @@ class AlertDispatcher:
             return None, claim
         try:
             outcome = await deliver_with_retry(
-                _ClaimKeepingChannel(channel, self.store, notification.key),
+                _ClaimKeepingChannel(channel, self.store, notification.key, self._send_slots(name)),
                 notification,
                 self.retry_policy,
                 sleep=self._sleep,

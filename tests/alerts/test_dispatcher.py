@@ -265,6 +265,28 @@ async def test_background_delivery_does_not_hold_up_the_next_signal(rig: Rig, ra
     assert await raw.hgetall("d:outbox") == {}
 
 
+async def test_a_burst_across_brands_keeps_at_most_the_configured_sends_in_flight_per_channel(
+    rig: Rig,
+) -> None:
+    """Twelve brands tipping at once must not open twelve Slack POSTs together (Slack rate-limits)."""
+    brands = [BrandConfig(id=f"brand{i}", name=f"Brand {i}", aliases=[f"brand{i}"]) for i in range(12)]
+    config = Settings(settings(delivery={"max_concurrent_per_channel": 3}).alerting, brands)
+    slack = RecordingChannel("slack")
+    slack.hang = asyncio.Event()
+    rig.channels["slack"] = slack
+    dispatcher = rig.dispatcher(config, background_delivery=True)
+
+    for brand in brands:
+        await dispatcher.on_signal(build_signal(brand=brand.id))
+    await asyncio.sleep(0.1)
+    assert slack.attempts == 3  # the rest wait for a slot
+    assert len(rig.channels["email"].sent) == 12  # another channel is not held up
+
+    slack.hang.set()
+    assert await dispatcher.drain(5)
+    assert sorted(n.brand for n in slack.sent) == sorted(b.id for b in brands)
+
+
 async def test_shutdown_mid_retry_leaves_the_outbox_and_gives_the_claim_back(rig: Rig, raw: Redis) -> None:
     hung = RecordingChannel("slack")
     hung.hang = asyncio.Event()
