@@ -7,9 +7,10 @@ dir), Redis from Debian's `redis-server`. Each service keeps its pid, ports and 
 its run dir, so `status`, `stop` and reuse work across processes; several run dirs (e.g. `make run`'s
 and a pytest session's temp dir) give independent instances.
 
-CLI:  launcher.py kafka start|stop|status   launcher.py redis start|stop|status
-      launcher.py env                       launcher.py fetch
+CLI:  launcher.py kafka start|stop|status|resume [--keep-data]   launcher.py redis start|stop|status
+      launcher.py env                                           launcher.py fetch
 API:  ensure_kafka(...) / ensure_redis(...) -> Service(address, started_here, stop())
+      stop_kafka(run_dir, keep_data=True) + resume_kafka(run_dir): a broker restart (same port, same data)
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ LOG4J_CONFIG = HERE / "log4j2.yaml"
 
 CACHE_MARKER = ".bohran-complete.json"
 STATE_FILE = "state.json"
+STOPPED_FILE = "stopped.json"  # a broker stopped with its data kept, for resume_kafka
 LOCK_FILE = ".lock"
 LOOPBACK = "127.0.0.1"
 
@@ -731,6 +733,7 @@ def _start_kafka_once(
     """One start attempt; None if it lost a race for its ports (the caller retries)."""
     data_dir, logs_dir = run_dir / "data", run_dir / "logs"
     shutil.rmtree(data_dir, ignore_errors=True)
+    (run_dir / STOPPED_FILE).unlink(missing_ok=True)
     shutil.rmtree(logs_dir, ignore_errors=True)  # the tail shown on failure must be from this start
     data_dir.mkdir(parents=True)
     logs_dir.mkdir(parents=True)
@@ -790,7 +793,9 @@ def _discard_recorded(run_dir: Path, needles: tuple[str, ...], grace: float, log
     _clear_state(run_dir)
 
 
-def _stop(run_dir: Path, needles: tuple[str, ...], timeout: float, cleanup: Callable[[], None]) -> bool:
+def _stop(
+    run_dir: Path, needles: tuple[str, ...], timeout: float, cleanup: Callable[[dict | None], None]
+) -> bool:
     with _file_lock(run_dir / LOCK_FILE):
         state = read_state(run_dir)
         stopped = False
@@ -798,18 +803,79 @@ def _stop(run_dir: Path, needles: tuple[str, ...], timeout: float, cleanup: Call
             _terminate(state["pid"], grace=timeout)
             stopped = True
         _clear_state(run_dir)
-        cleanup()
+        cleanup(state)
         return stopped
 
 
-def stop_kafka(run_dir: str | os.PathLike[str] | None = None, timeout: float = 30.0) -> bool:
-    """Stops the broker recorded in run_dir (SIGTERM, then SIGKILL after `timeout`) and drops its data."""
+def stop_kafka(
+    run_dir: str | os.PathLike[str] | None = None, timeout: float = 30.0, *, keep_data: bool = False
+) -> bool:
+    """Stops the broker recorded in run_dir (SIGTERM, then SIGKILL after `timeout`) and drops its data.
+
+    keep_data: keep the data dir and remember ports and cluster id, so `resume_kafka` restarts the
+    same broker (how fault tests restart Kafka under load).
+    """
     run_dir = _resolve_run_dir(run_dir, "kafka")
     if not run_dir.exists():
         return False
-    return _stop(
-        run_dir, _kafka_needles(run_dir), timeout, lambda: shutil.rmtree(run_dir / "data", ignore_errors=True)
-    )
+
+    def cleanup(state: dict | None) -> None:
+        if keep_data and state is not None and state.get("service") == "kafka":
+            _write_json_atomically(run_dir / STOPPED_FILE, state)
+        elif not keep_data:
+            shutil.rmtree(run_dir / "data", ignore_errors=True)
+            (run_dir / STOPPED_FILE).unlink(missing_ok=True)
+
+    return _stop(run_dir, _kafka_needles(run_dir), timeout, cleanup)
+
+
+def resume_kafka(
+    run_dir: str | os.PathLike[str] | None = None,
+    *,
+    cache: Path | None = None,
+    heap: str | None = None,
+    timeout: float = DEFAULT_KAFKA_START_TIMEOUT,
+    die_with_parent: bool = False,
+    log: Log = _say,
+) -> Service:
+    """Starts the broker `stop_kafka(keep_data=True)` left in run_dir again: same ports, cluster id and
+    data, no storage format — a broker restart as clients see one in production. Reuses a running one."""
+    run_dir = _resolve_run_dir(run_dir, "kafka")
+    heap = heap or os.environ.get("BOHRAN_KAFKA_HEAP", DEFAULT_KAFKA_HEAP)
+    with _file_lock(run_dir / LOCK_FILE):
+        running = _recorded_kafka(run_dir)
+        if running is not None:
+            return running
+        try:
+            kept = json.loads((run_dir / STOPPED_FILE).read_text())
+        except (OSError, ValueError):
+            kept = None
+        data_dir = run_dir / "data"
+        if not isinstance(kept, dict) or not (data_dir / "meta.properties").is_file():
+            raise LauncherError(f"no broker stopped with keep_data=True in {run_dir}")
+        libs = fetch_kafka_jars(cache, log=log)
+        java = find_java()
+        config = run_dir / "server.properties"
+        config.write_text(kafka_server_properties(kept["broker_port"], kept["controller_port"], data_dir))
+        log(f"resuming Kafka at {kept['address']} with the data in {data_dir} ...")
+        started = time.monotonic()
+        cmd = _kafka_java_cmd(java, libs, run_dir / "logs", heap, ["kafka.Kafka", str(config)], tool=False)
+        proc = _spawn(
+            cmd, output=run_dir / "logs" / "kafka.out", cwd=run_dir, die_with_parent=die_with_parent
+        )
+        state = {**kept, "pid": proc.pid, "started_at": datetime.now(UTC).isoformat(timespec="seconds")}
+        _write_json_atomically(run_dir / STATE_FILE, state)
+        try:
+            _await_kafka(proc.pid, kept["address"], kept["cluster_id"], run_dir, timeout)
+        except LauncherError:
+            _terminate(proc.pid, grace=10.0)
+            _clear_state(run_dir)
+            raise
+        (run_dir / STOPPED_FILE).unlink(missing_ok=True)
+        log(f"Kafka resumed at {kept['address']} in {time.monotonic() - started:.1f}s (pid {proc.pid})")
+        return Service(
+            "kafka", kept["address"], started_here=True, run_dir=run_dir, pid=proc.pid, details=state
+        )
 
 
 def ensure_kafka(
@@ -1014,7 +1080,7 @@ def stop_redis(run_dir: str | os.PathLike[str] | None = None, timeout: float = 1
     state = read_state(run_dir)
     port = state.get("port") if state else None
     needles = _redis_needles(port) if isinstance(port, int) else ("redis-server",)
-    return _stop(run_dir, needles, timeout, lambda: None)
+    return _stop(run_dir, needles, timeout, lambda _state: None)
 
 
 def ensure_redis(
@@ -1068,8 +1134,13 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     for name in ("kafka", "redis"):
         service = commands.add_parser(name, help=f"manage the local {name}")
-        service.add_argument("action", choices=("start", "stop", "status"))
+        service.add_argument(
+            "action",
+            choices=("start", "stop", "status", "resume") if name == "kafka" else ("start", "stop", "status"),
+        )
         service.add_argument("--timeout", type=float, default=None, help="seconds to wait for readiness/stop")
+        if name == "kafka":
+            service.add_argument("--keep-data", action="store_true", help="stop: keep data for `resume`")
     commands.add_parser("env", help="print export lines for the running services")
     commands.add_parser("fetch", help="only download the Kafka jars into the cache")
     args = parser.parse_args(argv)
@@ -1091,8 +1162,12 @@ def main(argv: list[str] | None = None) -> int:
                 print(ensure_kafka(run_dir, **options).address)
                 return 0
             if args.action == "stop":
-                stopped = stop_kafka(run_dir, timeout=args.timeout or 30.0)
+                stopped = stop_kafka(run_dir, timeout=args.timeout or 30.0, keep_data=args.keep_data)
                 print("kafka: stopped" if stopped else "kafka: was not running")
+                return 0
+            if args.action == "resume":
+                options = {"timeout": args.timeout} if args.timeout else {}
+                print(resume_kafka(run_dir, **options).address)
                 return 0
             return _print_status(kafka_status(run_dir), "kafka", run_dir)
         if args.action == "start":
