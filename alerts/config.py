@@ -103,6 +103,11 @@ class AlertingConfig(_Strict):
     group_wait_seconds: float = Field(
         default=0.0, ge=0, description="wait before a new group's first message"
     )
+    critical_skips_group_wait: bool = Field(
+        default=True,
+        description="a critical alert pages at once; group_wait only holds milder ones, so a burst that "
+        "tips warning then critical within group_wait is one critical page, not a warning and an escalation",
+    )
     group_interval_seconds: float = Field(
         default=300.0, ge=0, description="updates of a group at most this often"
     )

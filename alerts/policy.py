@@ -20,7 +20,9 @@ Vocabulary
   Muted alerts trigger nothing and are left out of messages.
 
 When a group speaks (`Notification.kind`)
-- `new`: the first message of an episode, `group_wait` after its first unmuted alert.
+- `new`: the first message of an episode, `group_wait` after its first unmuted alert, or at once
+  when an alert of the group is critical (`critical_skips_group_wait`): a burst that tips warning
+  then critical within group_wait is one critical page rather than a page and an escalation.
 - `escalated`: at once, when an alert's severity rises above anything this receiver was told for
   that incident, or a new alert is more severe than everything the receiver has seen in the
   episode. Escalation clears an acknowledgement: the person acked something milder.
@@ -694,7 +696,11 @@ class AlertPolicy:
         if group.wait_started_at is None:
             group.wait_started_at = now
             self._touch_group(group, decision)
-        if now - group.wait_started_at >= self.config.group_wait_seconds:
+        waited = now - group.wait_started_at >= self.config.group_wait_seconds
+        critical = self.config.critical_skips_group_wait and any(
+            r.alert.severity == "critical" for r in active
+        )
+        if waited or critical:
             self._send(group, "new", active, [], {}, now, decision)
 
     def _send(

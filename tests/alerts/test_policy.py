@@ -115,8 +115,36 @@ def test_a_blip_shorter_than_group_wait_never_pages(clock: FakeClock) -> None:
     assert policy.groups == {}
 
 
+def test_a_burst_tipping_warning_then_critical_within_group_wait_is_one_critical_page(
+    clock: FakeClock,
+) -> None:
+    policy = make_policy(clock, group_wait_seconds=10)
+    assert policy.on_signal(build_signal(severity="warning")).notifications == []
+    clock.advance(1)
+    n = only(policy.on_signal(build_signal(severity="critical", evaluated_at=T0 + 1)))
+    assert n.kind == "new" and fps(n) == [("novinnet/negative_volume", "firing", "critical")]
+    clock.advance(60)
+    assert policy.tick().notifications == []  # no escalation page follows: the receiver was told critical
+
+
+def test_a_warning_alone_still_waits_for_group_wait(clock: FakeClock) -> None:
+    policy = make_policy(clock, group_wait_seconds=10)
+    assert policy.on_signal(build_signal(severity="warning")).notifications == []
+    clock.advance(9)
+    assert policy.tick().notifications == []
+    clock.advance(1)
+    assert only(policy.tick()).kind == "new"
+
+
+def test_critical_can_be_made_to_wait_too(clock: FakeClock) -> None:
+    policy = make_policy(clock, group_wait_seconds=10, critical_skips_group_wait=False)
+    assert policy.on_signal(build_signal(severity="critical")).notifications == []
+    clock.advance(10)
+    assert only(policy.tick()).kind == "new"
+
+
 def test_alerts_are_ordered_most_severe_first(clock: FakeClock) -> None:
-    policy = make_policy(clock, group_wait_seconds=5, inhibit_rules=[])
+    policy = make_policy(clock, group_wait_seconds=5, inhibit_rules=[], critical_skips_group_wait=False)
     policy.on_signal(build_signal(detector="negative_share", severity="info"))
     policy.on_signal(build_signal(detector="viral_post", severity="critical", categories={}))
     policy.on_signal(build_signal(detector="negative_volume", severity="warning"))
@@ -473,12 +501,13 @@ def test_idempotency_key_is_deterministic_from_state(clock: FakeClock) -> None:
 
 def test_brand_wide_critical_inhibits_that_brands_warnings_only(clock: FakeClock) -> None:
     policy = make_policy(clock, group_wait_seconds=10)
-    policy.on_signal(build_signal(detector="negative_volume", severity="critical"))
-    policy.on_signal(build_signal(detector="negative_share", severity="warning"))
+    critical = only(policy.on_signal(build_signal(detector="negative_volume", severity="critical")))
+    assert fps(critical) == [("novinnet/negative_volume", "firing", "critical")]  # critical: no group_wait
+    assert policy.on_signal(build_signal(detector="negative_share", severity="warning")).notifications == []
     policy.on_signal(build_signal(brand="tazeban", detector="negative_share", severity="warning"))
     clock.advance(10)
     notes = {n.brand: n for n in policy.tick().notifications}
-    assert fps(notes["novinnet"]) == [("novinnet/negative_volume", "firing", "critical")]
+    assert set(notes) == {"tazeban"}  # the inhibited novinnet warning adds no message
     assert fps(notes["tazeban"]) == [("tazeban/negative_share", "firing", "warning")]
     assert policy.alerts["novinnet/negative_share"].inhibited_by == "novinnet/negative_volume"
     assert policy.alerts["tazeban/negative_share"].inhibited_by is None
